@@ -4,6 +4,7 @@
 #pragma once
 
 #if NEXUS_CATCH2_MAJOR >= 3
+#include <catch2/catch_template_test_macros.hpp>
 #include <catch2/catch_test_macros.hpp>
 #define NEXUS_SKIP(msg) SKIP(msg)
 #else
