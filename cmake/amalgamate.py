@@ -14,7 +14,7 @@ import pathlib
 import re
 import sys
 
-INCLUDE_RE = re.compile(r'^\s*#\s*include\s*<(nexus/[^>]+)>\s*$')
+INCLUDE_RE = re.compile(r'^\s*#\s*include\s*[<"](nexus/[^>"]+)[>"]\s*$')
 PRAGMA_ONCE_RE = re.compile(r'^\s*#\s*pragma\s+once\s*$')
 SPDX = "// SPDX-License-Identifier: MIT OR Apache-2.0"
 
