@@ -104,24 +104,25 @@ TEMPLATE_TEST_CASE("moves transfer ownership and empty the source",
   void* const data = a.data();
 
   TestType b(std::move(a));
-  CHECK(a.empty());  // NOLINT(bugprone-use-after-move): moved-from is empty
+  CHECK(a.empty());  // NOLINT: the moved-from state is specified
   CHECK(b.data() == data);
   CHECK(static_cast<unsigned char*>(b.data())[5] == 42);
 
   TestType c;
   REQUIRE_FALSE(c.map(4096));
   c = std::move(b);  // releases c's old block, adopts b's
-  CHECK(b.empty());  // NOLINT(bugprone-use-after-move)
+  CHECK(b.empty());  // NOLINT: the moved-from state is specified
   CHECK(c.data() == data);
 
-  swap(a, c);
-  CHECK(a.data() == data);
+  TestType d;
+  swap(d, c);
+  CHECK(d.data() == data);
   CHECK(c.empty());
 
-  a.unmap();
-  CHECK(a.empty());
-  a.unmap();  // idempotent
-  CHECK(a.empty());
+  d.unmap();
+  CHECK(d.empty());
+  d.unmap();  // idempotent
+  CHECK(d.empty());
 }
 
 TEST_CASE("heap_region cannot promise huge pages or locking", "[region]") {
@@ -236,7 +237,7 @@ TEST_CASE("a refused mlock returns the OS error and changes nothing",
   const pid_t pid = ::fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {
-    const rlimit limit{64 * 1024, 64 * 1024};
+    const rlimit limit{rlim_t{64} * 1024, rlim_t{64} * 1024};
     if (::setrlimit(RLIMIT_MEMLOCK, &limit) != 0) ::_exit(10);
     if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(11);
     nexus::mmap_region r;
