@@ -297,6 +297,56 @@ static_assert(region<heap_region>);
 
 }  // namespace nexus
 // ---- end nexus/heap_region.hpp ----
+// ---- begin nexus/key.hpp ----
+// nexus-slab: `nexus::key`, the strong index type returned by nexus::slab.
+
+#include <compare>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <limits>
+
+
+namespace nexus {
+
+// A slot index. Keys carry no generation counter: after a slot is freed and
+// reused, an old key reaches whatever value now lives there. Held as 32 bits
+// because no slab holds more than 2^32 - 1 slots, which keeps keys (and the
+// free list threaded through vacant slots) small.
+class key {
+ public:
+  // The largest index a key can hold; never a valid slot (slab capacity is at
+  // most max_index), so containers may use it as a "no slot" sentinel.
+  static constexpr std::size_t max_index =
+      std::numeric_limits<std::uint32_t>::max();
+
+  // A key that names no slot of any slab (index() == max_index).
+  constexpr key() noexcept = default;
+
+  constexpr explicit key(std::size_t index) noexcept
+      : index_(static_cast<std::uint32_t>(index)) {
+    NEXUS_ASSERT(index <= max_index, "nexus::key index exceeds 32 bits");
+  }
+
+  [[nodiscard]] constexpr std::size_t index() const noexcept { return index_; }
+
+  friend constexpr bool operator==(key, key) noexcept = default;
+  friend constexpr std::strong_ordering operator<=>(key,
+                                                    key) noexcept = default;
+
+ private:
+  std::uint32_t index_ = std::numeric_limits<std::uint32_t>::max();
+};
+
+}  // namespace nexus
+
+template <>
+struct std::hash<nexus::key> {
+  [[nodiscard]] std::size_t operator()(nexus::key k) const noexcept {
+    return std::hash<std::size_t>{}(k.index());
+  }
+};
+// ---- end nexus/key.hpp ----
 // ---- begin nexus/mmap_region.hpp ----
 // nexus-slab: `nexus::mmap_region`, page-aligned memory straight from the OS
 // (mmap on Linux/macOS/BSD, VirtualAlloc on Windows) with explicit residency
@@ -688,6 +738,3046 @@ static_assert(region<mmap_region>);
 
 }  // namespace nexus
 // ---- end nexus/mmap_region.hpp ----
+// ---- begin nexus/slab.hpp ----
+// nexus-slab: `nexus::slab<T, Region>`, a fixed-capacity slab with O(1)
+// insert, get and remove, whose memory is mapped once from a region (by
+// default straight from the OS), can be locked in RAM and put on huge pages,
+// and never grows.
+//
+// Memory layout of the single mapped block:
+//
+//   [ slot 0 | slot 1 | ... | slot cap-1 ][pad to 64][ vacancy bitmap ]
+//
+// A slot holds either a live T or, while vacant and recycled, the index of
+// the next free slot (a LIFO free list threaded through the vacant slots, so
+// a freed slot comes back while still in cache). Never-used slots are handed
+// out by a bump cursor: a first fill neither reads a cold slot nor touches
+// the bitmap. Occupancy is known without reading T: slot i is live iff
+// i < bump cursor and its bit in the separate vacancy bitmap is clear, so
+// `get`/`contains` on a vacant key never read a dead T and iteration skips
+// 64 vacant slots per word.
+//
+// Keys are plain 32-bit indices without a generation counter: once a slot is
+// freed and reused, a stale key reaches the new value. Track validity
+// yourself if you need ABA protection.
+//
+// After alloc*() returns, no operation allocates heap memory, makes a system
+// call or takes a page fault (the region pre-faults every page).
+
+#include <algorithm>
+#include <bit>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <iterator>
+#include <memory>
+#include <new>
+#include <optional>
+#include <stdexcept>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+
+
+namespace nexus {
+
+// Thrown by slab::insert / slab::emplace (and their vacant-entry-free
+// relatives) when every slot is taken. With exceptions disabled, those calls
+// print one line and abort instead; use try_insert to handle "full" locally.
+class slab_full : public std::length_error {
+ public:
+  slab_full() : std::length_error("nexus::slab is full") {}
+  explicit slab_full(const char* what) : std::length_error(what) {}
+};
+
+template <class T, region Region = mmap_region>
+class slab {
+  static_assert(std::is_object_v<T> && !std::is_array_v<T> &&
+                    !std::is_const_v<T> && !std::is_volatile_v<T>,
+                "nexus::slab<T>: T must be a non-const, non-array object type");
+  static_assert(std::is_nothrow_destructible_v<T>,
+                "nexus::slab<T>: T's destructor must not throw");
+  // Regions hand out page-aligned memory; a stricter alignment cannot be met.
+  static_assert(alignof(T) <= 4096,
+                "nexus::slab<T>: alignof(T) above the page size (4096)");
+
+ public:
+  using value_type = T;
+  using size_type = std::size_t;
+  using difference_type = std::ptrdiff_t;
+  using key_type = nexus::key;
+  using region_type = Region;
+
+  // Keys are 32-bit, and index key::max_index is the "no slot" sentinel.
+  static constexpr size_type max_capacity = key::max_index;
+
+  // A slot is a T or a u32 free-list link, rounded up to T's alignment.
+  static constexpr size_type slot_align = alignof(T) > alignof(std::uint32_t)
+                                              ? alignof(T)
+                                              : alignof(std::uint32_t);
+  static constexpr size_type slot_size =
+      ((sizeof(T) > sizeof(std::uint32_t) ? sizeof(T) : sizeof(std::uint32_t)) +
+       slot_align - 1) /
+      slot_align * slot_align;
+
+  class vacant_slot;
+  // Returned by vacant_entry(): empty (contextually false) when the slab is
+  // full, otherwise `e->key()`, `e->insert(value)`, `e->emplace(args...)`.
+  using vacant_entry_type = std::optional<vacant_slot>;
+
+  template <bool Const>
+  class basic_iterator;
+  using iterator = basic_iterator<false>;
+  using const_iterator = basic_iterator<true>;
+
+  // ---- construction ------------------------------------------------------
+
+  // An unallocated slab: capacity() == 0, owns no memory, every insert fails.
+  slab() noexcept = default;
+
+  slab(slab&& other) noexcept
+      : slots_(std::exchange(other.slots_, nullptr)),
+        free_(std::exchange(other.free_, nullptr)),
+        end_(std::exchange(other.end_, nullptr)),
+        bump_(std::exchange(other.bump_, nullptr)),
+        vacant_(std::exchange(other.vacant_, nullptr)),
+        vacant_mark_(std::exchange(other.vacant_mark_, nullptr)),
+        region_(std::move(other.region_)) {}
+
+  slab& operator=(slab&& other) noexcept {
+    if (this != &other) {
+      slab tmp(std::move(other));
+      swap(tmp);
+    }
+    return *this;
+  }
+
+  slab(const slab&) = delete;
+  slab& operator=(const slab&) = delete;
+
+  // Destroys every live value, then the region releases (and unlocks) the
+  // memory.
+  ~slab() { destroy_values(); }
+
+  void swap(slab& other) noexcept {
+    using std::swap;
+    swap(slots_, other.slots_);
+    swap(free_, other.free_);
+    swap(bump_, other.bump_);
+    swap(end_, other.end_);
+    swap(vacant_mark_, other.vacant_mark_);
+    swap(vacant_, other.vacant_);
+    swap(region_, other.region_);
+  }
+  friend void swap(slab& a, slab& b) noexcept { a.swap(b); }
+
+  // ---- memory control ----------------------------------------------------
+  // Each alloc* maps the slab's one block of memory. Errors (nothing changes
+  // on failure):
+  //   std::errc::device_or_resource_busy  the slab is already allocated
+  //   std::errc::invalid_argument         n == 0, or max_bytes too small to
+  //                                       hold one slot in whole pages
+  //   std::errc::value_too_large          the capacity needs more than 32-bit
+  //                                       keys, or the byte size overflows
+  //   anything the region's map() reports (e.g. not_enough_memory,
+  //   nexus::errc::huge_pages_unavailable for alloc_hugetlb).
+
+  // At least `min_capacity` slots; the block is rounded up to whole pages and
+  // the slack becomes extra capacity. Blocks of 2 MiB or more ask for
+  // transparent huge pages. Every page is pre-faulted.
+  [[nodiscard]] std::error_code alloc(size_type min_capacity) {
+    return alloc_capacity(min_capacity, huge_pages::none);
+  }
+
+  // As many slots as fit in at most `max_bytes` (rounded down to whole
+  // pages): memory_size() <= max_bytes.
+  [[nodiscard]] std::error_code alloc_bytes(size_type max_bytes) {
+    if (!region_.empty()) return make(std::errc::device_or_resource_busy);
+    const size_type page = Region::granularity(huge_pages::none);
+    const size_type bytes = max_bytes / page * page;
+    if (bytes == 0) return make(std::errc::invalid_argument);
+    const size_type cap = fit(bytes);
+    if (cap == 0) return make(std::errc::invalid_argument);
+    if (cap > max_capacity) return make(std::errc::value_too_large);
+    return map_block(bytes, thp_for(bytes), max_bytes);
+  }
+
+  // At least `min_capacity` slots on guaranteed huge pages (Linux
+  // MAP_HUGETLB), or an error when the system has too few reserved.
+  [[nodiscard]] std::error_code alloc_hugetlb(size_type min_capacity) {
+    return alloc_capacity(min_capacity, huge_pages::required);
+  }
+
+  // Pins the block in RAM (Linux: needs CAP_IPC_LOCK or RLIMIT_MEMLOCK).
+  // std::errc::invalid_argument on an unallocated slab.
+  [[nodiscard]] std::error_code mlock() {
+    if (region_.empty()) return make(std::errc::invalid_argument);
+    return region_.lock();
+  }
+
+  // Undoes mlock(). std::errc::invalid_argument on an unallocated slab.
+  [[nodiscard]] std::error_code munlock() {
+    if (region_.empty()) return make(std::errc::invalid_argument);
+    return region_.unlock();
+  }
+
+  // Best-effort request to back the block with huge pages after the fact
+  // (Linux 6.1+ MADV_COLLAPSE); std::errc::not_supported where impossible,
+  // std::errc::invalid_argument on an unallocated slab.
+  [[nodiscard]] std::error_code try_collapse() {
+    if (region_.empty()) return make(std::errc::invalid_argument);
+    return region_.collapse();
+  }
+
+  // Bytes mapped (slots + vacancy bitmap + page slack); 0 if unallocated.
+  [[nodiscard]] size_type memory_size() const noexcept {
+    return region_.size();
+  }
+  [[nodiscard]] bool locked() const noexcept { return region_.locked(); }
+  [[nodiscard]] const Region& region() const noexcept { return region_; }
+
+  // ---- insertion ---------------------------------------------------------
+  // try_*: when full (or unallocated) nothing happens: no T is constructed
+  // and the argument is not moved from. If T's constructor throws, the slab
+  // is unchanged.
+
+  [[nodiscard]] std::optional<key> try_insert(T&& value) {
+    if (NEXUS_UNLIKELY(full())) return std::nullopt;
+    return key(emplace_slot(std::move(value)));
+  }
+
+  [[nodiscard]] std::optional<key> try_insert(
+      const T& value) requires std::is_copy_constructible_v<T> {
+    if (NEXUS_UNLIKELY(full())) return std::nullopt;
+    return key(emplace_slot(value));
+  }
+
+  template <class... Args>
+  [[nodiscard]] std::optional<key> try_emplace(Args&&... args) {
+    if (NEXUS_UNLIKELY(full())) return std::nullopt;
+    return key(emplace_slot(std::forward<Args>(args)...));
+  }
+
+  // Throw nexus::slab_full when full (abort without exceptions).
+  key insert(T&& value) {
+    if (NEXUS_UNLIKELY(full())) throw_full();
+    return key(emplace_slot(std::move(value)));
+  }
+
+  key insert(const T& value) requires std::is_copy_constructible_v<T> {
+    if (NEXUS_UNLIKELY(full())) throw_full();
+    return key(emplace_slot(value));
+  }
+
+  template <class... Args>
+  key emplace(Args&&... args) {
+    if (NEXUS_UNLIKELY(full())) throw_full();
+    return key(emplace_slot(std::forward<Args>(args)...));
+  }
+
+  // The slot the next insertion will use, so a value can learn its own key
+  // before it is built. Valid until the slab is next modified; dropping it
+  // without inserting changes nothing.
+  [[nodiscard]] vacant_entry_type vacant_entry() noexcept {
+    if (full()) return std::nullopt;
+    return vacant_entry_type(vacant_slot(this, index_of(next_slot())));
+  }
+
+  // ---- access ------------------------------------------------------------
+
+  // nullptr for a vacant or out-of-range key.
+  [[nodiscard]] T* get(key k) noexcept {
+    return contains(k) ? value_at(k.index()) : nullptr;
+  }
+  [[nodiscard]] const T* get(key k) const noexcept {
+    return contains(k) ? value_at(k.index()) : nullptr;
+  }
+
+  [[nodiscard]] bool contains(key k) const noexcept {
+    const size_type i = k.index();
+    // Byte offsets, not slot pointers: an out-of-range key must not form
+    // a pointer past the array.
+    return i * slot_size < byte_offset(bump_) &&
+           ((vacant_[i >> 6] >> (i & 63)) & 1u) == 0;
+  }
+
+  // Unchecked: `k` must name a live value (asserted in debug builds).
+  [[nodiscard]] T& operator[](key k) noexcept {
+    NEXUS_ASSERT(contains(k), "nexus::slab::operator[]: vacant key");
+    return *value_at(k.index());
+  }
+  [[nodiscard]] const T& operator[](key k) const noexcept {
+    NEXUS_ASSERT(contains(k), "nexus::slab::operator[]: vacant key");
+    return *value_at(k.index());
+  }
+
+  // The key of a value stored in this slab, by pointer arithmetic. `value`
+  // must be a live element of this slab (asserted in debug builds).
+  [[nodiscard]] key key_of(const T& value) const noexcept {
+    const auto addr = reinterpret_cast<std::uintptr_t>(std::addressof(value));
+    const auto base = reinterpret_cast<std::uintptr_t>(slots_);
+    NEXUS_ASSERT(addr >= base && addr < base + byte_offset(end_) &&
+                     (addr - base) % slot_size == 0,
+                 "nexus::slab::key_of: value is not an element of this slab");
+    const key k((addr - base) / slot_size);
+    NEXUS_ASSERT(contains(k), "nexus::slab::key_of: slot is vacant");
+    return k;
+  }
+
+  // ---- removal -----------------------------------------------------------
+
+  // Moves the value out and frees its slot; empty for a vacant key. If T's
+  // move constructor throws, the slab is unchanged.
+  [[nodiscard]] std::optional<T> remove(
+      key k) requires std::is_move_constructible_v<T> {
+    std::optional<T> out;
+    if (contains(k)) {
+      T* p = value_at(k.index());
+      out.emplace(std::move(*p));
+      std::destroy_at(p);
+      release(static_cast<std::uint32_t>(k.index()));
+    }
+    return out;
+  }
+
+  // Destroys the value in place (works for immovable T); false if vacant.
+  bool erase(key k) noexcept {
+    if (!contains(k)) return false;
+    std::destroy_at(value_at(k.index()));
+    release(static_cast<std::uint32_t>(k.index()));
+    return true;
+  }
+
+  // Destroys every value. The memory (and its lock) is kept; the next
+  // inserts refill from slot 0 without touching the free list.
+  void clear() noexcept {
+    destroy_values();
+    const size_type used = index_of(bump_);
+    if (used != 0) std::memset(vacant_, 0, words(used) * sizeof(std::uint64_t));
+    free_ = nullptr;
+    bump_ = vacant_mark_ = slots_;
+  }
+
+  // ---- size --------------------------------------------------------------
+
+  [[nodiscard]] size_type size() const noexcept {
+    return index_of(bump_) - index_of(vacant_mark_);
+  }
+  [[nodiscard]] size_type capacity() const noexcept { return index_of(end_); }
+  [[nodiscard]] bool empty() const noexcept { return size() == 0; }
+  // The free list is empty and the bump cursor reached the end.
+  [[nodiscard]] bool full() const noexcept {
+    return free_ == nullptr && bump_ == end_;
+  }
+
+  // ---- iteration ---------------------------------------------------------
+  // Occupied slots in key order, as (key, reference) pairs:
+  //   for (auto [k, v] : s) ...   // v is T& (const T& on a const slab)
+  // Erasing the element an iterator points to is allowed (then increment
+  // it); inserting or clearing invalidates iterators.
+
+  [[nodiscard]] iterator begin() noexcept { return {this, next_live(0)}; }
+  [[nodiscard]] iterator end() noexcept { return {this, index_of(bump_)}; }
+  [[nodiscard]] const_iterator begin() const noexcept {
+    return {this, next_live(0)};
+  }
+  [[nodiscard]] const_iterator end() const noexcept {
+    return {this, index_of(bump_)};
+  }
+  [[nodiscard]] const_iterator cbegin() const noexcept { return begin(); }
+  [[nodiscard]] const_iterator cend() const noexcept { return end(); }
+
+  // ---- nested types ------------------------------------------------------
+
+  class vacant_slot {
+   public:
+    vacant_slot(vacant_slot&&) noexcept = default;
+    vacant_slot& operator=(vacant_slot&&) noexcept = default;
+    vacant_slot(const vacant_slot&) = delete;
+    vacant_slot& operator=(const vacant_slot&) = delete;
+    ~vacant_slot() = default;
+
+    // The key the value will have.
+    [[nodiscard]] nexus::key key() const noexcept { return nexus::key(index_); }
+
+    T& insert(T&& value) { return emplace(std::move(value)); }
+    T& insert(const T& value) requires std::is_copy_constructible_v<T> {
+      return emplace(value);
+    }
+
+    // Builds the value at key(). Use once, before any other change to the
+    // slab (asserted in debug builds).
+    template <class... Args>
+    T& emplace(Args&&... args) {
+      NEXUS_ASSERT(slab_ != nullptr && !slab_->full() &&
+                       slab_->index_of(slab_->next_slot()) == index_,
+                   "nexus::slab::vacant_entry used twice or after a change");
+      T& ref =
+          *slab_->value_at(slab_->emplace_slot(std::forward<Args>(args)...));
+      slab_ = nullptr;
+      return ref;
+    }
+
+   private:
+    friend class slab;
+    vacant_slot(slab* s, std::uint32_t index) noexcept
+        : slab_(s), index_(index) {}
+
+    slab* slab_;
+    std::uint32_t index_;
+  };
+
+  // Forward iterator over live slots; dereferences to a (key, T&) pair.
+  template <bool Const>
+  class basic_iterator {
+    using owner = std::conditional_t<Const, const slab, slab>;
+    using ref_type = std::conditional_t<Const, const T&, T&>;
+
+   public:
+    using value_type = std::pair<nexus::key, ref_type>;
+    using reference = value_type;
+    using difference_type = std::ptrdiff_t;
+    using iterator_concept = std::forward_iterator_tag;
+    // The reference is a proxy, so only an input iterator to C++17 code.
+    using iterator_category = std::input_iterator_tag;
+
+    struct pointer {
+      value_type pair;
+      const value_type* operator->() const noexcept { return &pair; }
+    };
+
+    basic_iterator() noexcept = default;
+
+    // iterator -> const_iterator
+    template <bool OtherConst>
+    requires(Const && !OtherConst)
+        basic_iterator(const basic_iterator<OtherConst>& other)
+    noexcept  // NOLINT
+        : slab_(other.slab_), index_(other.index_) {}
+
+    [[nodiscard]] reference operator*() const noexcept {
+      return {nexus::key(index_), *slab_->value_at(index_)};
+    }
+    [[nodiscard]] pointer operator->() const noexcept { return {**this}; }
+
+    basic_iterator& operator++() noexcept {
+      index_ = slab_->next_live(index_ + 1);
+      return *this;
+    }
+    basic_iterator operator++(int) noexcept {
+      basic_iterator old = *this;
+      ++*this;
+      return old;
+    }
+
+    [[nodiscard]] friend bool operator==(const basic_iterator& a,
+                                         const basic_iterator& b) noexcept {
+      return a.index_ == b.index_;
+    }
+
+   private:
+    friend class slab;
+    template <bool>
+    friend class basic_iterator;
+
+    basic_iterator(owner* s, size_type index) noexcept
+        : slab_(s), index_(index) {}
+
+    owner* slab_ = nullptr;
+    size_type index_ = 0;
+  };
+
+ private:
+  struct alignas(slot_align) slot_t {
+    std::byte raw[slot_size];
+  };
+  static_assert(sizeof(slot_t) == slot_size);
+
+  static std::error_code make(std::errc e) noexcept {
+    return std::make_error_code(e);
+  }
+
+  [[noreturn]] static void throw_full() {
+    detail::throw_or_abort<slab_full>("nexus::slab::insert: slab is full");
+  }
+
+  static constexpr size_type words(size_type n) noexcept {
+    return (n + 63) / 64;
+  }
+  // Byte offset of the bitmap: the slot array rounded up to a cache line.
+  static constexpr size_type bitmap_offset(size_type cap) noexcept {
+    return (cap * slot_size + 63) / 64 * 64;
+  }
+  static constexpr size_type bytes_for(size_type cap) noexcept {
+    return bitmap_offset(cap) + words(cap) * sizeof(std::uint64_t);
+  }
+  // Largest capacity whose slots and bitmap fit in `bytes`, capped at
+  // max_capacity + 1 (which callers treat as "too large").
+  static constexpr size_type fit(size_type bytes) noexcept {
+    size_type lo = 0;
+    size_type hi = std::min(bytes / slot_size, max_capacity + 1);
+    while (lo < hi) {  // invariant: bytes_for(lo) <= bytes
+      const size_type mid = lo + (hi - lo + 1) / 2;
+      if (bytes_for(mid) <= bytes) {
+        lo = mid;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    return lo;
+  }
+
+  static huge_pages thp_for(size_type bytes) noexcept {
+    return bytes >= (size_type{2} << 20) ? huge_pages::transparent
+                                         : huge_pages::none;
+  }
+
+  std::error_code alloc_capacity(size_type n, huge_pages huge) {
+    if (!region_.empty()) return make(std::errc::device_or_resource_busy);
+    if (n == 0) return make(std::errc::invalid_argument);
+    // Keep bytes_for(n) far from overflow; no real block is that large.
+    if (n > max_capacity || n > (SIZE_MAX / 2) / slot_size) {
+      return make(std::errc::value_too_large);
+    }
+    const size_type bytes = bytes_for(n);
+    if (huge == huge_pages::none) huge = thp_for(bytes);
+    return map_block(bytes, huge, SIZE_MAX);
+  }
+
+  // Maps the block and adopts it, or returns the error with *this untouched.
+  std::error_code map_block(size_type bytes, huge_pages huge,
+                            size_type max_bytes) {
+    Region r;
+    region_options opts;
+    opts.huge = huge;
+    opts.prefault = true;
+    if (std::error_code ec = r.map(bytes, opts)) return ec;
+    void* base = r.data();
+    const size_type mapped = r.size();
+    if (base == nullptr || mapped > max_bytes ||
+        reinterpret_cast<std::uintptr_t>(base) % slot_align != 0) {
+      return make(std::errc::invalid_argument);  // r unmaps on return
+    }
+    const size_type cap = std::min(fit(mapped), max_capacity);
+    if (cap == 0) return make(std::errc::invalid_argument);
+    auto* bytes_base = static_cast<std::byte*>(base);
+    // Regions need not hand out zeroed memory (heap_region does not).
+    std::memset(bytes_base + bitmap_offset(cap), 0,
+                words(cap) * sizeof(std::uint64_t));
+    region_ = std::move(r);
+    slots_ = reinterpret_cast<slot_t*>(bytes_base);
+    vacant_ = reinterpret_cast<std::uint64_t*>(bytes_base + bitmap_offset(cap));
+    free_ = nullptr;
+    bump_ = vacant_mark_ = slots_;
+    end_ = slots_ + cap;
+    return {};
+  }
+
+  T* value_at(size_type i) const noexcept {
+    return std::launder(reinterpret_cast<T*>(slots_[i].raw));
+  }
+  static T* value_in(slot_t* slot) noexcept {
+    return std::launder(reinterpret_cast<T*>(slot->raw));
+  }
+  size_type index_of(const slot_t* slot) const noexcept {
+    return static_cast<size_type>(slot - slots_);
+  }
+  size_type byte_offset(const slot_t* slot) const noexcept {
+    return static_cast<size_type>(reinterpret_cast<const std::byte*>(slot) -
+                                  reinterpret_cast<const std::byte*>(slots_));
+  }
+  // Ends the free list; never a slot index (capacity <= key::max_index).
+  static constexpr std::uint32_t no_link = key::max_index;
+
+  // Free-list links are u32 objects living in vacant slots. Written as u32
+  // (not via memcpy) so the compiler knows they cannot alias the slab's own
+  // pointer-typed fields.
+  static std::uint32_t load_link(const slot_t* slot) noexcept {
+    return *std::launder(reinterpret_cast<const std::uint32_t*>(slot->raw));
+  }
+  static void store_link(slot_t* slot, std::uint32_t next) noexcept {
+    ::new (static_cast<void*>(slot->raw)) std::uint32_t(next);
+  }
+  void mark_vacant(size_type i) noexcept {
+    vacant_[i >> 6] |= std::uint64_t{1} << (i & 63);
+  }
+  void mark_occupied(size_type i) noexcept {
+    vacant_[i >> 6] &= ~(std::uint64_t{1} << (i & 63));
+  }
+
+  // Restores a recycled slot's free-list link if T's constructor throws
+  // after scribbling over it.
+  struct relink_on_throw {
+    slot_t* slot;
+    std::uint32_t next;
+    bool armed;
+    ~relink_on_throw() {
+      if (armed) store_link(slot, next);
+    }
+  };
+
+  template <class... Args>
+  static void construct(T* p, Args&&... args) {
+    if constexpr (std::is_constructible_v<T, Args...>) {
+      ::new (static_cast<void*>(p)) T(std::forward<Args>(args)...);
+    } else {
+      ::new (static_cast<void*>(p)) T{std::forward<Args>(args)...};
+    }
+  }
+
+  // The slot the next insertion fills. Precondition: !full().
+  slot_t* next_slot() const noexcept {
+    return free_ != nullptr ? free_ : bump_;
+  }
+
+  // Builds a T in the next free slot and returns its index. Precondition:
+  // !full(). The bookkeeping is committed only after the constructor
+  // returns, so a throwing constructor leaves the slab unchanged.
+  template <class... Args>
+  std::uint32_t emplace_slot(Args&&... args) {
+    slot_t* slot = free_;
+    if (slot == nullptr) {
+      // A never-used slot: nothing to read, no bitmap word or counter to
+      // touch, just the cursor.
+      slot = bump_;
+      construct(value_in(slot), std::forward<Args>(args)...);
+      bump_ = slot + 1;
+      // A first fill streams through cold lines: ask for one a few lines
+      // ahead, for writing (~10% faster batched fill of 64-byte values
+      // here). Prefetches never fault, even past the end of the block.
+#if defined(__GNUC__) || defined(__clang__)
+      // Integer arithmetic: the address may lie past the array.
+      __builtin_prefetch(reinterpret_cast<const void*>(
+                             reinterpret_cast<std::uintptr_t>(slot) + 4 * 64),
+                         1);
+#endif
+      return static_cast<std::uint32_t>(index_of(slot));
+    }
+    const std::uint32_t next = load_link(slot);
+    if constexpr (std::is_nothrow_constructible_v<T, Args...>) {
+      construct(value_in(slot), std::forward<Args>(args)...);
+    } else {
+      relink_on_throw guard{slot, next, true};
+      construct(value_in(slot), std::forward<Args>(args)...);
+      guard.armed = false;
+    }
+    free_ = next != no_link ? slots_ + next : nullptr;
+    const size_type i = index_of(slot);
+    mark_occupied(i);
+    --vacant_mark_;
+    return static_cast<std::uint32_t>(i);
+  }
+
+  // Pushes slot i (already destroyed) on the LIFO free list.
+  void release(std::uint32_t i) noexcept {
+    slot_t* const slot = slots_ + i;
+    mark_vacant(i);
+    store_link(slot, free_ != nullptr
+                         ? static_cast<std::uint32_t>(index_of(free_))
+                         : no_link);
+    free_ = slot;
+    ++vacant_mark_;
+  }
+
+  // First live index >= from, or index_of(bump_) if none (slots at or past
+  // the bump cursor were never used; below it, live = not vacant).
+  size_type next_live(size_type from) const noexcept {
+    const size_type used = index_of(bump_);
+    if (from >= used) return used;
+    size_type w = from >> 6;
+    const size_type last = (used - 1) >> 6;
+    // Bits of the last word at or past `used` are zero in vacant_: mask them.
+    const auto live = [&](size_type word_index) {
+      std::uint64_t word = ~vacant_[word_index];
+      if (word_index == last && (used & 63) != 0) {
+        word &= (std::uint64_t{1} << (used & 63)) - 1;
+      }
+      return word;
+    };
+    std::uint64_t word = live(w) & (~std::uint64_t{0} << (from & 63));
+    while (word == 0) {
+      if (++w > last) return used;
+      word = live(w);
+    }
+    return (w << 6) + static_cast<size_type>(std::countr_zero(word));
+  }
+
+  void destroy_values() noexcept {
+    if constexpr (!std::is_trivially_destructible_v<T>) {
+      const size_type used = index_of(bump_);
+      for (size_type i = next_live(0); i < used; i = next_live(i + 1)) {
+        std::destroy_at(value_at(i));
+      }
+    }
+  }
+
+  // Hot fields first, all in one cache line. They are pointers rather than
+  // integers on purpose: stores of T, of keys or of bitmap words (all
+  // non-pointer types) cannot alias them, so compilers keep them in
+  // registers across inlined loops. Fields written together are never
+  // adjacent: GCC's SLP vectorizer would otherwise merge two 8-byte stores
+  // into one 16-byte store, and the next operation's 8-byte reload of it
+  // stalls store-to-load forwarding (measured 4x slower first fill).
+  slot_t* slots_ = nullptr;
+  slot_t* free_ = nullptr;           // top of the free list; nullptr when empty
+  slot_t* end_ = nullptr;            // slots_ + capacity()
+  slot_t* bump_ = nullptr;           // first never-used slot
+  std::uint64_t* vacant_ = nullptr;  // below bump_: bit set = slot vacant
+  // A counter kept as a pointer (see above): slots_ + number of vacant slots
+  // below bump_, so size() == (bump_ - slots_) - (vacant_mark_ - slots_).
+  slot_t* vacant_mark_ = nullptr;
+  Region region_;
+};
+
+}  // namespace nexus
+// ---- end nexus/slab.hpp ----
+// ---- begin nexus/slab_list.hpp ----
+// nexus-slab: nexus::slab_list / nexus::slab_multilist — sorted containers made
+// of 1 KiB ranged slabs, indexed by up to 8 sublayers once they grow, with a
+// small-list mode, a minimum capacity ratio kept by compaction, and slabs
+// carved from region-mapped chunks (reserve / mlock / huge pages).
+//
+// Layout. A slab is a 1 KiB, 64-byte aligned block: a 24-byte header
+// (prev, next, count) followed by `slab_capacity` elements kept sorted, so a
+// slab's range is [first, last] without a scan (125 elements for 8-byte T).
+// Up to `sublayer_threshold` slabs the list is a chain searched linearly by
+// range. Above it, sublayers are attached: 1 KiB internal nodes holding, for
+// every child, a copy of a separator key (in a keys[] array a search scans
+// without touching any child it does not enter) and a {child pointer, element
+// count} pair (the count an insert or erase updates shares the line of the
+// pointer just followed; counts make nth/index_of logarithmic). All lines of
+// a node, and all 16 lines of the slab reached, are prefetched together.
+// Sublayers are detached again at half the threshold.
+//
+// Separators are copies of T. A T that is not copy-constructible (or too big
+// for 8 keys per node) keeps no copies: a search then reads each probed
+// child's first element by walking down to its leftmost slab, i.e. one extra
+// dependent load per sublayer per probe — correct but slower.
+//
+// Fill. Inserting into a full slab first spills into a neighbour with room
+// (rebalancing the two), otherwise redistributes a window of up to 16
+// neighbouring slabs, adding one slab only when the window is nearly full (so
+// k full slabs become k+1); appending past the maximum just starts a new slab
+// (ascending input leaves full slabs). Erasing merges a slab with a neighbour
+// when both fit comfortably in one. When `size() < min_capacity_ratio *
+// slab_count() * slab_capacity` (checked only above max(8, 2/(1 - ratio))
+// slabs: 20 by default, since k slabs holding just over k-1 slabs' worth cannot
+// be packed), a cursor sweeps the bottom sublayer packing each group of sibling
+// slabs into as few slabs as possible until the ratio is restored with a
+// margin; the work is amortized O(1) per operation (a sweep of s slabs happens
+// at most once per ~0.02*s*capacity operations), though the operation that
+// triggers it pays for it. The ratio is clamped to what packing can guarantee
+// (1 - 2/fanout; 0.95 by default).
+//
+// Iterator invalidation: like absl::btree, any insert, emplace, erase,
+// pop_*, clear, shrink_to_fit or insert_or_replace that inserts invalidates
+// every iterator; a replacing insert_or_replace keeps them valid. reserve()
+// keeps them valid unless the list was in small-list mode. Lookups, mlock and
+// munlock invalidate nothing. Moving or swapping lists keeps iterators to
+// elements valid but not end().
+//
+// Memory: erasing never fails for lack of memory. Once more than 40% of a
+// mapping of at least 8 MiB is free and no reserve() is in force, an erase
+// repacks the list into a fresh, exactly sized mapping (O(n) after Omega(n)
+// erasures; skipped if the region refuses the new block).
+//
+// Multilists: erase(iterator) and index_of locate the iterator's slab by
+// searching for its first element, then walk right past slabs that start
+// with the same value, so both are linear in the number of such slabs.
+//
+// Not thread-safe: concurrent const calls are fine, any mutation needs
+// exclusive access.
+//
+// Exceptions: T must be nothrow move constructible. If the region refuses
+// memory during an insert, the list is unchanged and insert throws
+// std::bad_alloc (aborts with a message under -fno-exceptions); try_insert
+// returns an empty optional and leaves its argument untouched.
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <initializer_list>
+#include <iterator>
+#include <memory>
+#include <new>
+#include <optional>
+#include <stdexcept>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+
+// ---- begin nexus/detail/node_pool.hpp ----
+// nexus-slab: a pool of fixed 1 KiB nodes carved from region-mapped chunks.
+// Used by nexus::slab_list for its slabs and sublayer nodes.
+
+#include <cstddef>
+#include <cstdint>
+#include <new>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+
+namespace nexus::detail {
+
+// Hands out 1 KiB, 64-byte aligned nodes. Memory comes from `Region` chunks
+// that grow geometrically from one page to 2 MiB (so a small list does not pin
+// 2 MiB) and are never returned until release_all(). Free nodes form an
+// intrusive LIFO list; never-used nodes are bumped from the newest chunk so a
+// first fill does not read cold free-list links.
+template <class Region>
+requires region<Region>
+class node_pool {
+ public:
+  static constexpr std::size_t node_size = 1024;
+  static constexpr std::size_t max_chunk = std::size_t{2} << 20;
+
+  node_pool() = default;
+  explicit node_pool(region_options opts) noexcept : opts_(opts) {}
+  node_pool(const node_pool&) = delete;
+  node_pool& operator=(const node_pool&) = delete;
+  node_pool(node_pool&& o) noexcept { take(o); }
+  node_pool& operator=(node_pool&& o) noexcept {
+    if (this != &o) {
+      release_all();
+      take(o);
+    }
+    return *this;
+  }
+  ~node_pool() { release_all(); }
+
+  // Nodes that can be handed out without mapping more memory.
+  [[nodiscard]] std::size_t available() const noexcept {
+    return free_count_ +
+           static_cast<std::size_t>(bump_end_ - bump_) / node_size;
+  }
+  [[nodiscard]] std::size_t in_use() const noexcept { return in_use_; }
+  [[nodiscard]] std::size_t mapped_bytes() const noexcept { return mapped_; }
+  [[nodiscard]] bool locked() const noexcept { return locked_; }
+  [[nodiscard]] const region_options& options() const noexcept { return opts_; }
+
+  // Makes sure `n` more nodes can be allocated with no mapping. Returns false
+  // (and changes nothing observable) when the region refuses memory.
+  [[nodiscard]] bool ensure(std::size_t n) {
+    const std::size_t have = available();
+    if (have >= n) return true;
+    return grow(n - have, 0);
+  }
+
+  // Like ensure(), but maps the whole shortfall as one chunk and reserves the
+  // bookkeeping so that later ensure() calls within it never allocate.
+  [[nodiscard]] bool reserve(std::size_t n) {
+    const std::size_t have = available();
+    if (have >= n) return true;
+    return grow(n - have, n - have);
+  }
+
+  // Precondition: available() > 0 (call ensure() first).
+  [[nodiscard]] void* allocate() noexcept {
+    NEXUS_ASSERT(available() > 0, "node_pool::allocate without ensure()");
+    ++in_use_;
+    if (free_ != nullptr) {
+      void* p = free_;
+      free_ = *static_cast<void**>(p);
+      --free_count_;
+      return p;
+    }
+    void* p = bump_;
+    bump_ += node_size;
+    return p;
+  }
+
+  void deallocate(void* p) noexcept {
+    --in_use_;
+    push_free(p);
+  }
+
+  // Pins every chunk; chunks mapped later are pinned as they are mapped.
+  // On failure nothing stays pinned by this call.
+  std::error_code lock() {
+    for (std::size_t i = 0; i < chunks_.size(); ++i) {
+      if (std::error_code ec = chunks_[i].lock()) {
+        for (std::size_t j = 0; j < i; ++j)
+          static_cast<void>(chunks_[j].unlock());
+        return ec;
+      }
+    }
+    locked_ = true;
+    return {};
+  }
+  std::error_code unlock() {
+    std::error_code first;
+    for (Region& r : chunks_) {
+      std::error_code ec = r.unlock();
+      if (ec && !first) first = ec;
+    }
+    locked_ = false;
+    return first;
+  }
+
+  // Unmaps every chunk. Every node must have been given back (or abandoned).
+  void release_all() noexcept {
+    for (Region& r : chunks_) r.unmap();
+    chunks_.clear();
+    free_ = nullptr;
+    free_count_ = 0;
+    bump_ = bump_end_ = nullptr;
+    mapped_ = 0;
+    in_use_ = 0;
+    next_chunk_ = 0;
+  }
+
+  void swap(node_pool& o) noexcept {
+    std::swap(chunks_, o.chunks_);
+    std::swap(free_, o.free_);
+    std::swap(free_count_, o.free_count_);
+    std::swap(bump_, o.bump_);
+    std::swap(bump_end_, o.bump_end_);
+    std::swap(mapped_, o.mapped_);
+    std::swap(in_use_, o.in_use_);
+    std::swap(next_chunk_, o.next_chunk_);
+    std::swap(opts_, o.opts_);
+    std::swap(locked_, o.locked_);
+  }
+
+ private:
+  void push_free(void* p) noexcept {
+    *static_cast<void**>(p) = free_;
+    free_ = p;
+    ++free_count_;
+  }
+
+  void take(node_pool& o) noexcept {
+    chunks_ = std::move(o.chunks_);
+    free_ = std::exchange(o.free_, nullptr);
+    free_count_ = std::exchange(o.free_count_, 0);
+    bump_ = std::exchange(o.bump_, nullptr);
+    bump_end_ = std::exchange(o.bump_end_, nullptr);
+    mapped_ = std::exchange(o.mapped_, 0);
+    in_use_ = std::exchange(o.in_use_, 0);
+    next_chunk_ = std::exchange(o.next_chunk_, 0);
+    opts_ = o.opts_;
+    locked_ = o.locked_;
+    o.chunks_.clear();
+  }
+
+  // Maps one chunk holding at least `nodes` nodes; `spare_slots` more chunk
+  // records are reserved so later growth needs no heap allocation.
+  bool grow(std::size_t nodes, std::size_t spare_slots) {
+    const std::size_t gran = Region::granularity(opts_.huge);
+    if (next_chunk_ == 0) next_chunk_ = gran;
+    std::size_t bytes = nodes * node_size;
+    if (bytes < next_chunk_) bytes = next_chunk_;
+    bytes = (bytes + gran - 1) / gran * gran;
+    // Reserve the chunk record first: if the heap refuses, nothing changed.
+    const std::size_t want = chunks_.size() + 1 + (spare_slots ? 8 : 0);
+    if (chunks_.capacity() < want) {
+#if NEXUS_HAS_EXCEPTIONS
+      try {
+        chunks_.reserve(want < 2 * chunks_.size() ? 2 * chunks_.size() : want);
+      } catch (const std::bad_alloc&) {
+        return false;
+      }
+#else
+      chunks_.reserve(want < 2 * chunks_.size() ? 2 * chunks_.size() : want);
+#endif
+    }
+    Region r;
+    if (r.map(bytes, opts_)) return false;
+    if (locked_ && r.lock()) {
+      r.unmap();
+      return false;
+    }
+    // Keep the unused tail of the previous chunk: thread it onto the free list.
+    while (bump_ != nullptr && bump_ + node_size <= bump_end_) {
+      push_free(bump_);
+      bump_ += node_size;
+    }
+    bump_ = static_cast<char*>(r.data());
+    bump_end_ = bump_ + r.size() / node_size * node_size;
+    mapped_ += r.size();
+    chunks_.push_back(std::move(r));
+    if (next_chunk_ < max_chunk) next_chunk_ *= 2;
+    return true;
+  }
+
+  std::vector<Region> chunks_;
+  void* free_ = nullptr;
+  std::size_t free_count_ = 0;
+  char* bump_ = nullptr;
+  char* bump_end_ = nullptr;
+  std::size_t mapped_ = 0;
+  std::size_t in_use_ = 0;
+  std::size_t next_chunk_ = 0;
+  region_options opts_{};
+  bool locked_ = false;
+};
+
+}  // namespace nexus::detail
+// ---- end nexus/detail/node_pool.hpp ----
+
+namespace nexus {
+
+struct slab_list_options {
+  // Keep size() >= ratio * slab_count() * slab_capacity above 8 slabs.
+  double min_capacity_ratio = 0.9;
+  // Attach sublayers when the list has more slabs than this (>= 1).
+  std::size_t sublayer_threshold = 8;
+  // Huge pages for the 2 MiB chunks the slabs are carved from.
+  nexus::huge_pages huge_pages = nexus::huge_pages::none;
+  // A name for tracing and diagnostics (not copied: must outlive the list).
+  const char* name = "slab_list";
+  // Maximum children per sublayer node; 0 = as many as fit in 1 KiB.
+  // Smaller values (>= 4) exist for tests that want deep sublayers.
+  std::size_t sublayer_fanout = 0;
+};
+
+namespace detail {
+
+// std::bad_alloc has no message constructor: throw it plain, or abort with
+// the message when exceptions are off.
+[[noreturn]] NEXUS_COLD inline void throw_oom(const char* msg) {
+#if NEXUS_HAS_EXCEPTIONS
+  (void)msg;
+  throw std::bad_alloc();
+#else
+  fatal(msg);
+#endif
+}
+
+struct slab_header {
+  slab_header* prev;
+  slab_header* next;
+  std::uint32_t count;
+};
+
+template <class T, class Cmp, class Region, bool Multi>
+class basic_slab_list {
+  static_assert(std::is_nothrow_move_constructible_v<T>,
+                "nexus::slab_list requires a nothrow move constructible T");
+  static_assert(std::is_nothrow_destructible_v<T>);
+  static_assert(alignof(T) <= 64, "over-aligned T is not supported");
+  static_assert(region<Region>);
+
+  using slab = slab_header;
+  using pool_type = node_pool<Region>;
+  static constexpr std::size_t kSlabBytes = pool_type::node_size;
+  static constexpr std::size_t kElemOff =
+      (sizeof(slab) + alignof(T) - 1) / alignof(T) * alignof(T);
+
+ public:
+  using value_type = T;
+  using key_type = T;
+  using key_compare = Cmp;
+  using value_compare = Cmp;
+  using size_type = std::size_t;
+  using difference_type = std::ptrdiff_t;
+  using reference = const T&;
+  using const_reference = const T&;
+  using pointer = const T*;
+  using const_pointer = const T*;
+  using region_type = Region;
+
+  // Elements per 1 KiB slab.
+  static constexpr std::size_t slab_capacity =
+      (kSlabBytes - kElemOff) / sizeof(T);
+  static_assert(slab_capacity >= 4,
+                "T is too large for 1 KiB slabs; store a pointer instead");
+  // Sublayers never exceed this.
+  static constexpr std::size_t max_sublayers = 8;
+
+ private:
+  // ---- internal (sublayer) node layout: n, keys[], children[], counts[] ----
+  static constexpr std::size_t kNodeHdr = alignof(T) < 8 ? 8 : alignof(T);
+  static constexpr std::size_t kFanoutWithKeys =
+      (kSlabBytes - kNodeHdr - 16) / (sizeof(T) + 2 * sizeof(void*));
+  static constexpr bool kInlineKeys = std::is_copy_constructible_v<T> &&
+                                      std::is_copy_assignable_v<T> &&
+                                      kFanoutWithKeys >= 8;
+  static constexpr std::size_t kKeyBytes = kInlineKeys ? sizeof(T) : 0;
+  static constexpr std::size_t kFanoutMax =
+      (kSlabBytes - kNodeHdr - 16) / (kKeyBytes + 2 * sizeof(void*));
+  static constexpr std::size_t kLinksOff =
+      (kNodeHdr + kFanoutMax * kKeyBytes + 15) / 16 * 16;
+  static_assert(kLinksOff + kFanoutMax * 2 * sizeof(void*) <= kSlabBytes);
+
+  struct inode {
+    std::uint32_t n;
+  };
+  // A child and its element count side by side: the count an insert or
+  // erase updates sits in the cache line the search already read.
+  struct link {
+    void* child;
+    std::size_t count;
+  };
+
+  static T* keys(inode* x) noexcept {
+    return std::launder(
+        reinterpret_cast<T*>(reinterpret_cast<char*>(x) + kNodeHdr));
+  }
+  static link* links(inode* x) noexcept {
+    return reinterpret_cast<link*>(reinterpret_cast<char*>(x) + kLinksOff);
+  }
+  static T* elems(slab* s) noexcept {
+    return std::launder(
+        reinterpret_cast<T*>(reinterpret_cast<char*>(s) + kElemOff));
+  }
+  static const T& first_of(slab* s) noexcept { return elems(s)[0]; }
+  static const T& last_of(slab* s) noexcept { return elems(s)[s->count - 1]; }
+
+  // Window of slabs redistributed when inserting into a full slab.
+  static constexpr std::uint32_t kWindow = 16;
+  // Slabs below which the capacity ratio is never enforced.
+  static constexpr std::size_t kRatioMinSlabs = 8;
+  static constexpr std::uint32_t kSmallMax =
+      static_cast<std::uint32_t>(slab_capacity / 2);
+  static constexpr std::uint32_t kCap =
+      static_cast<std::uint32_t>(slab_capacity);
+  // Free slots per slab below which a full window grows by a slab. Small, so
+  // random inserts settle near 97% fill (measured); larger is faster.
+  static constexpr std::uint32_t kSlack = kCap / 64 ? kCap / 64 : 1;
+
+  struct path_t {
+    inode* node[max_sublayers];
+    std::uint32_t idx[max_sublayers];
+  };
+
+ public:
+  class const_iterator {
+   public:
+    using iterator_category = std::bidirectional_iterator_tag;
+    using value_type = T;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const T*;
+    using reference = const T&;
+
+    const_iterator() = default;
+    reference operator*() const noexcept { return elems(s_)[i_]; }
+    pointer operator->() const noexcept { return elems(s_) + i_; }
+    const_iterator& operator++() noexcept {
+      if (++i_ == s_->count) {
+        s_ = s_->next;
+        i_ = 0;
+      }
+      return *this;
+    }
+    const_iterator operator++(int) noexcept {
+      const_iterator t = *this;
+      ++*this;
+      return t;
+    }
+    const_iterator& operator--() noexcept {
+      if (s_ == nullptr) {
+        s_ = owner_->tail_;
+        i_ = s_->count - 1;
+      } else if (i_ == 0) {
+        s_ = s_->prev;
+        i_ = s_->count - 1;
+      } else {
+        --i_;
+      }
+      return *this;
+    }
+    const_iterator operator--(int) noexcept {
+      const_iterator t = *this;
+      --*this;
+      return t;
+    }
+    friend bool operator==(const const_iterator& a,
+                           const const_iterator& b) noexcept {
+      return a.s_ == b.s_ && a.i_ == b.i_;
+    }
+
+   private:
+    friend class basic_slab_list;
+    const_iterator(const basic_slab_list* o, slab* s, std::uint32_t i) noexcept
+        : owner_(o), s_(s), i_(i) {}
+    const basic_slab_list* owner_ = nullptr;
+    slab* s_ = nullptr;
+    std::uint32_t i_ = 0;
+  };
+  using iterator = const_iterator;
+  using reverse_iterator = std::reverse_iterator<const_iterator>;
+  using const_reverse_iterator = reverse_iterator;
+  using insert_return_type =
+      std::conditional_t<Multi, iterator, std::pair<iterator, bool>>;
+
+  // ---- construction ----
+  basic_slab_list() : basic_slab_list(slab_list_options{}, Cmp{}) {}
+  explicit basic_slab_list(const slab_list_options& opts,
+                           const Cmp& cmp = Cmp{})
+      : cmp_(cmp), opts_(opts), pool_(region_options{opts.huge_pages, true}) {
+    std::size_t f =
+        opts.sublayer_fanout == 0 ? kFanoutMax : opts.sublayer_fanout;
+    if (f < 4) f = 4;
+    if (f > kFanoutMax - 1)
+      f = kFanoutMax - 1;  // one spare slot for build_index
+    fanout_ = static_cast<std::uint32_t>(f);
+    if (opts_.sublayer_threshold < 1) opts_.sublayer_threshold = 1;
+    double r = opts_.min_capacity_ratio;
+    const double rmax = 1.0 - 1.0 / static_cast<double>(fanout_ / 2);
+    if (!(r >= 0)) r = 0;
+    if (r > rmax) r = rmax;
+    ratio_ = r;
+    // Packing leaves at most one partial slab per group of siblings, so the
+    // ratio is reachable only above 1/(1-r) slabs; enforce it from twice that.
+    const double m = 2.0 / (1.0 - r);
+    ratio_min_slabs_ = m < 8.0 ? 8 : static_cast<size_type>(m) + 1;
+  }
+  explicit basic_slab_list(const Cmp& cmp)
+      : basic_slab_list(slab_list_options{}, cmp) {}
+  basic_slab_list(std::initializer_list<T> il,
+                  const slab_list_options& opts = {}, const Cmp& cmp = Cmp{})
+      : basic_slab_list(opts, cmp) {
+    for (const T& v : il) insert(v);
+  }
+
+  basic_slab_list(const basic_slab_list& o) : basic_slab_list(o.opts_, o.cmp_) {
+    ratio_ = o.ratio_;
+    copy_from(o);
+  }
+  basic_slab_list(basic_slab_list&& o) noexcept
+      : cmp_(o.cmp_),
+        opts_(o.opts_),
+        pool_(region_options{o.opts_.huge_pages, true}) {
+    fanout_ = o.fanout_;
+    ratio_ = o.ratio_;
+    ratio_min_slabs_ = o.ratio_min_slabs_;
+    swap(o);
+  }
+  basic_slab_list& operator=(const basic_slab_list& o) {
+    if (this != &o) {
+      basic_slab_list tmp(o);
+      swap(tmp);
+    }
+    return *this;
+  }
+  basic_slab_list& operator=(basic_slab_list&& o) noexcept {
+    if (this != &o) {
+      basic_slab_list tmp(std::move(o));
+      swap(tmp);
+    }
+    return *this;
+  }
+  ~basic_slab_list() { destroy_all(); }
+
+  void swap(basic_slab_list& o) noexcept {
+    using std::swap;
+    swap(cmp_, o.cmp_);
+    swap(opts_, o.opts_);
+    swap(head_, o.head_);
+    swap(tail_, o.tail_);
+    swap(root_, o.root_);
+    swap(height_, o.height_);
+    swap(size_, o.size_);
+    swap(slabs_, o.slabs_);
+    swap(small_cap_, o.small_cap_);
+    swap(small_, o.small_);
+    swap(pinned_, o.pinned_);
+    swap(cursor_, o.cursor_);
+    swap(fanout_, o.fanout_);
+    swap(ratio_, o.ratio_);
+    swap(ratio_min_slabs_, o.ratio_min_slabs_);
+    pool_.swap(o.pool_);
+  }
+  friend void swap(basic_slab_list& a, basic_slab_list& b) noexcept {
+    a.swap(b);
+  }
+
+  // ---- iteration ----
+  const_iterator begin() const noexcept { return {this, head_, 0}; }
+  const_iterator end() const noexcept { return {this, nullptr, 0}; }
+  const_iterator cbegin() const noexcept { return begin(); }
+  const_iterator cend() const noexcept { return end(); }
+  reverse_iterator rbegin() const noexcept { return reverse_iterator(end()); }
+  reverse_iterator rend() const noexcept { return reverse_iterator(begin()); }
+  reverse_iterator crbegin() const noexcept { return rbegin(); }
+  reverse_iterator crend() const noexcept { return rend(); }
+
+  // ---- capacity / memory ----
+  [[nodiscard]] size_type size() const noexcept { return size_; }
+  [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
+  [[nodiscard]] size_type slab_count() const noexcept { return slabs_; }
+  [[nodiscard]] size_type sublayer_count() const noexcept { return height_; }
+  [[nodiscard]] const slab_list_options& options() const noexcept {
+    return opts_;
+  }
+  [[nodiscard]] const char* name() const noexcept { return opts_.name; }
+  [[nodiscard]] key_compare key_comp() const { return cmp_; }
+  // Bytes mapped from the region (+ the heap buffer in small-list mode).
+  [[nodiscard]] size_type memory_size() const noexcept {
+    size_type b = pool_.mapped_bytes();
+    if (small_ && small_cap_ != 0) b += kElemOff + small_cap_ * sizeof(T);
+    return b;
+  }
+
+  // Pre-maps enough chunks that inserting up to n elements in total makes no
+  // system call, no heap allocation and takes no page fault. Above half a
+  // slab this also leaves small-list mode for good (until clear()).
+  void reserve(size_type n) {
+    if (n < kSmallMax) return;
+    const size_type leaves = n / (static_cast<size_type>(ratio_ * kCap) + 1) +
+                             1 + ratio_min_slabs_ + kWindow + 2;
+    size_type nodes = leaves, level = leaves;
+    const size_type minfill = fanout_ / 2;
+    while (level > 1) {
+      level = (level + minfill - 1) / minfill;
+      nodes += level + 1;
+    }
+    nodes += max_sublayers;
+    const size_type have = pool_.in_use();
+    if (nodes > have && !pool_.reserve(nodes - have))
+      throw_oom("slab_list::reserve: region refused memory");
+    if (small_ && !to_slab_mode()) {
+      throw_oom("slab_list::reserve: region refused memory");
+    }
+    pinned_ = true;
+  }
+
+  // Packs every element into full slabs in freshly mapped memory and unmaps
+  // the old chunks (or returns to small-list mode when small enough). Does
+  // nothing if the region refuses the new memory.
+  void shrink_to_fit() {
+    pinned_ = false;
+    if (small_) {
+      shrink_small();
+      return;
+    }
+    repack();
+    verify();
+  }
+
+  std::error_code mlock() { return pool_.lock(); }
+  std::error_code munlock() { return pool_.unlock(); }
+
+  // Removes every element and returns all memory (also ends reserve()).
+  void clear() noexcept {
+    destroy_all();
+    head_ = tail_ = nullptr;
+    root_ = nullptr;
+    height_ = 0;
+    size_ = 0;
+    slabs_ = 0;
+    small_cap_ = 0;
+    small_ = true;
+    pinned_ = false;
+    cursor_ = 0;
+  }
+
+  // ---- lookup ----
+  const_iterator find(const T& x) const { return find_impl(x); }
+  template <class K, class C = Cmp, class = typename C::is_transparent>
+  const_iterator find(const K& x) const {
+    return find_impl(x);
+  }
+  bool contains(const T& x) const { return find_impl(x) != end(); }
+  template <class K, class C = Cmp, class = typename C::is_transparent>
+  bool contains(const K& x) const {
+    return find_impl(x) != end();
+  }
+  size_type count(const T& x) const { return count_impl(x); }
+  template <class K, class C = Cmp, class = typename C::is_transparent>
+  size_type count(const K& x) const {
+    return count_impl(x);
+  }
+  const_iterator lower_bound(const T& x) const { return bound<false>(x); }
+  template <class K, class C = Cmp, class = typename C::is_transparent>
+  const_iterator lower_bound(const K& x) const {
+    return bound<false>(x);
+  }
+  const_iterator upper_bound(const T& x) const { return bound<true>(x); }
+  template <class K, class C = Cmp, class = typename C::is_transparent>
+  const_iterator upper_bound(const K& x) const {
+    return bound<true>(x);
+  }
+  std::pair<const_iterator, const_iterator> equal_range(const T& x) const {
+    return {bound<false>(x), bound<true>(x)};
+  }
+  template <class K, class C = Cmp, class = typename C::is_transparent>
+  std::pair<const_iterator, const_iterator> equal_range(const K& x) const {
+    return {bound<false>(x), bound<true>(x)};
+  }
+
+  const T& front() const noexcept {
+    NEXUS_ASSERT(size_ != 0, "front() on an empty slab_list");
+    return first_of(head_);
+  }
+  const T& back() const noexcept {
+    NEXUS_ASSERT(size_ != 0, "back() on an empty slab_list");
+    return last_of(tail_);
+  }
+
+  // Iterator to the i-th smallest element (end() when i >= size()), O(log n).
+  const_iterator nth(size_type i) const noexcept {
+    if (i >= size_) return end();
+    if (height_ == 0) {
+      slab* s = head_;
+      while (i >= s->count) {
+        i -= s->count;
+        s = s->next;
+      }
+      return {this, s, static_cast<std::uint32_t>(i)};
+    }
+    void* x = root_;
+    for (std::uint32_t l = 0; l < height_; ++l) {
+      inode* nd = static_cast<inode*>(x);
+      const link* c = links(nd);
+      std::uint32_t j = 0;
+      while (i >= c[j].count) {
+        i -= c[j].count;
+        ++j;
+      }
+      x = links(nd)[j].child;
+    }
+    return {this, static_cast<slab*>(x), static_cast<std::uint32_t>(i)};
+  }
+  // Position of `it` (size() for end()), O(log n).
+  size_type index_of(const_iterator it) const {
+    if (it.s_ == nullptr) return size_;
+    if (height_ == 0) {
+      size_type r = it.i_;
+      for (slab* s = head_; s != it.s_; s = s->next) r += s->count;
+      return r;
+    }
+    path_t p;
+    locate(it.s_, p);
+    return rank_of(p) + it.i_;
+  }
+
+  // ---- modification ----
+  insert_return_type insert(const T& v) { return unwrap(insert_core(v)); }
+  insert_return_type insert(T&& v) { return unwrap(insert_core(std::move(v))); }
+  template <class... Args>
+  insert_return_type emplace(Args&&... args) {
+    T tmp(std::forward<Args>(args)...);
+    return unwrap(insert_core(std::move(tmp)));
+  }
+  // Empty when the region refused memory; `v` is then left untouched.
+  std::optional<std::pair<iterator, bool>> try_insert(T&& v) {
+    core_result r = insert_core(std::move(v));
+    if (r.st == status::oom) return std::nullopt;
+    return std::pair<iterator, bool>{r.it, r.st == status::inserted};
+  }
+  // Inserts v, or replaces the (first) equivalent element and returns it.
+  std::optional<T> insert_or_replace(T v) {
+    const_iterator it = find_impl(v);
+    if (it != end()) {
+      T* p = elems(it.s_) + it.i_;
+      std::optional<T> old(std::move(*p));
+      *p = std::move(v);
+      return old;
+    }
+    unwrap(insert_core(std::move(v)));
+    return std::nullopt;
+  }
+
+  iterator erase(const_iterator pos) {
+    NEXUS_ASSERT(pos.s_ != nullptr, "erase(end())");
+    const size_type r = index_of(pos);
+    erase_positions(r, 1);
+    verify();
+    return nth(r);
+  }
+  iterator erase(const_iterator first, const_iterator last) {
+    const size_type a = index_of(first), b = index_of(last);
+    if (a < b) erase_positions(a, b - a);
+    verify();
+    return nth(a);
+  }
+  size_type erase(const T& x) { return erase_key(x); }
+  template <class K, class C = Cmp, class = typename C::is_transparent>
+  size_type erase(const K& x) {
+    return erase_key(x);
+  }
+  void pop_front() {
+    NEXUS_ASSERT(size_ != 0, "pop_front() on an empty slab_list");
+    erase_positions(0, 1);
+    verify();
+  }
+  void pop_back() {
+    NEXUS_ASSERT(size_ != 0, "pop_back() on an empty slab_list");
+    erase_positions(size_ - 1, 1);
+    verify();
+  }
+
+  // Removes every element for which pred is true, in one O(n) pass.
+  template <class Pred>
+  size_type remove_if(Pred pred) {
+    if (size_ == 0) return 0;
+    if (small_) {
+      T* e = elems(head_);
+      std::uint32_t w = 0;
+      for (std::uint32_t r = 0; r < head_->count; ++r) {
+        if (pred(std::as_const(e[r]))) {
+          e[r].~T();
+        } else {
+          if (w != r) relocate(e + w, e + r, 1);
+          ++w;
+        }
+      }
+      const size_type removed = head_->count - w;
+      head_->count = w;
+      size_ = w;
+      shrink_small();
+      verify();
+      return removed;
+    }
+    detach();
+    // Two fingers over the chain: the write finger packs survivors into full
+    // slabs, so the result is compact and needs no separate compaction.
+    slab* ws = head_;
+    std::uint32_t wi = 0;
+    size_type kept = 0;
+    for (slab* rs = head_; rs != nullptr; rs = rs->next) {
+      T* re = elems(rs);
+      const std::uint32_t n = rs->count;
+      for (std::uint32_t r = 0; r < n; ++r) {
+        if (pred(std::as_const(re[r]))) {
+          re[r].~T();
+          continue;
+        }
+        if (wi == kCap) {
+          ws->count = kCap;
+          ws = ws->next;
+          wi = 0;
+        }
+        if (ws != rs || wi != r) relocate(elems(ws) + wi, re + r, 1);
+        ++wi;
+        ++kept;
+      }
+      if (rs != ws) rs->count = 0;  // emptied; freed below
+    }
+    const size_type removed = size_ - kept;
+    size_ = kept;
+    if (kept == 0) {
+      // everything went: free all slabs
+      for (slab* s = head_; s != nullptr;) {
+        slab* nx = s->next;
+        pool_.deallocate(s);
+        s = nx;
+      }
+      head_ = tail_ = nullptr;
+      slabs_ = 0;
+    } else {
+      ws->count = wi;
+      slab* s = ws->next;
+      ws->next = nullptr;
+      tail_ = ws;
+      while (s != nullptr) {
+        slab* nx = s->next;
+        pool_.deallocate(s);
+        --slabs_;
+        s = nx;
+      }
+    }
+    // Freed slabs leave room: this cannot fail.
+    if (slabs_ > opts_.sublayer_threshold) build_index(true);
+    cursor_ = 0;
+    after_shrink();
+    verify();
+    return removed;
+  }
+
+  // ---- comparison ----
+  friend bool operator==(const basic_slab_list& a, const basic_slab_list& b) {
+    return a.size_ == b.size_ && std::equal(a.begin(), a.end(), b.begin());
+  }
+
+  // ---- invariants ----
+  // Verifies order, slab ranges and counts, links, fill ratio and every
+  // sublayer's keys, children and counts. O(n).
+  [[nodiscard]] bool check_invariants() const { return violation() == nullptr; }
+  // The first broken invariant, or nullptr.
+  [[nodiscard]] const char* violation() const {
+    if (small_) {
+      if (slabs_ != 0 || height_ != 0)
+        return "small mode has slabs or sublayers";
+      if (head_ == nullptr)
+        return size_ == 0 && small_cap_ == 0
+                   ? nullptr
+                   : "small mode: size without buffer";
+      if (head_ != tail_ || head_->prev || head_->next)
+        return "small mode: buffer links";
+      if (head_->count != size_) return "small mode: count != size";
+      if (size_ >= kSmallMax) return "small mode: too many elements";
+      if (small_cap_ < size_ || small_cap_ > 2 * size_ + 1)
+        return "small mode: buffer capacity out of bounds";
+      if (const char* m = check_sorted(head_)) return m;
+      return nullptr;
+    }
+    size_type total = 0, n = 0;
+    slab* prev = nullptr;
+    for (slab* s = head_; s != nullptr; s = s->next) {
+      if (s->prev != prev) return "slab prev link";
+      if (s->count == 0 || s->count > kCap) return "slab count out of range";
+      if (const char* m = check_sorted(s)) return m;
+      if (prev != nullptr && out_of_order(last_of(prev), first_of(s)))
+        return "slab ranges overlap or out of order";
+      total += s->count;
+      ++n;
+      prev = s;
+    }
+    if (prev != tail_) return "tail pointer";
+    if (total != size_) return "element count != size()";
+    if (n != slabs_) return "slab count != slab_count()";
+    if (ratio_broken(ratio_)) return "fill below min_capacity_ratio";
+    if (height_ == 0) {
+      if (root_ != nullptr) return "root without height";
+      if (slabs_ > opts_.sublayer_threshold)
+        return "sublayers not attached above threshold";
+      return nullptr;
+    }
+    if (height_ > max_sublayers) return "too many sublayers";
+    if (root_ == nullptr) return "height without root";
+    if (slabs_ * 2 <= opts_.sublayer_threshold)
+      return "sublayers not detached below threshold";
+    slab* walk = head_;
+    size_type cnt = 0;
+    const T* mn = nullptr;
+    const T* mx = nullptr;
+    if (const char* m = check_node(root_, 0, nullptr, true, walk, cnt, mn, mx))
+      return m;
+    if (walk != nullptr) return "sublayers miss slabs";
+    if (cnt != size_) return "sublayer counts != size()";
+    return nullptr;
+  }
+
+ private:
+  enum class status : std::uint8_t { inserted, exists, oom };
+  struct core_result {
+    const_iterator it;
+    status st;
+  };
+
+  insert_return_type unwrap(const core_result& r) {
+    if (r.st == status::oom)
+      throw_oom("slab_list::insert: region refused memory");
+    if constexpr (Multi) {
+      return r.it;
+    } else {
+      return {r.it, r.st == status::inserted};
+    }
+  }
+
+  void verify() const {
+#if defined(NEXUS_SLAB_LIST_CHECK_INVARIANTS)
+    if (const char* m = violation()) {
+      std::fprintf(stderr, "nexus: slab_list '%s' invariant broken: %s\n",
+                   opts_.name ? opts_.name : "", m);
+      std::abort();
+    }
+#endif
+  }
+
+  // ---- comparisons ----
+  template <class A, class B>
+  bool less(const A& a, const B& b) const {
+    return static_cast<bool>(cmp_(a, b));
+  }
+  // Adjacent elements a, b (a first) violate the order?
+  bool out_of_order(const T& a, const T& b) const {
+    if constexpr (Multi)
+      return less(b, a);
+    else
+      return !less(a, b);
+  }
+  const char* check_sorted(slab* s) const {
+    const T* e = elems(s);
+    for (std::uint32_t i = 1; i < s->count; ++i)
+      if (out_of_order(e[i - 1], e[i]))
+        return "elements out of order in a slab";
+    return nullptr;
+  }
+
+  // ---- element moves (nothrow) ----
+  static void relocate(T* dst, T* src,
+                       std::size_t n) noexcept {  // dst <= src or disjoint
+    if constexpr (std::is_trivially_copyable_v<T>) {
+      if (n)
+        std::memmove(static_cast<void*>(dst), static_cast<const void*>(src),
+                     n * sizeof(T));
+    } else {
+      for (std::size_t i = 0; i < n; ++i) {
+        ::new (static_cast<void*>(dst + i)) T(std::move(src[i]));
+        src[i].~T();
+      }
+    }
+  }
+  static void relocate_back(T* dst, T* src,
+                            std::size_t n) noexcept {  // dst > src
+    if constexpr (std::is_trivially_copyable_v<T>) {
+      if (n)
+        std::memmove(static_cast<void*>(dst), static_cast<const void*>(src),
+                     n * sizeof(T));
+    } else {
+      for (std::size_t i = n; i-- > 0;) {
+        ::new (static_cast<void*>(dst + i)) T(std::move(src[i]));
+        src[i].~T();
+      }
+    }
+  }
+  static void destroy_n(T* p, std::size_t n) noexcept {
+    if constexpr (!std::is_trivially_destructible_v<T>)
+      for (std::size_t i = 0; i < n; ++i) p[i].~T();
+  }
+
+  // ---- searching inside a slab ----
+  // Branchless binary search: number of elements before the lower (upper)
+  // bound of x among e[0..n).
+  template <bool Upper, class K>
+  std::uint32_t search_n(const T* e, std::uint32_t n, const K& x) const {
+    if (n == 0) return 0;
+    const T* b = e;
+    while (n > 1) {
+      const std::uint32_t half = n / 2;
+      bool right;
+      if constexpr (Upper)
+        right = !less(x, b[half]);
+      else
+        right = less(b[half], x);
+      b = right ? b + half : b;
+      n -= half;
+    }
+    bool right;
+    if constexpr (Upper)
+      right = !less(x, *b);
+    else
+      right = less(*b, x);
+    return static_cast<std::uint32_t>(b - e) + (right ? 1u : 0u);
+  }
+  template <bool Upper, class K>
+  std::uint32_t search_slab(slab* s, const K& x) const {
+    return search_n<Upper>(elems(s), s->count, x);
+  }
+
+  // The separator of child j of node x at level l (inline copy, or the first
+  // element of the child's leftmost slab).
+  const T& key_at(inode* x, std::uint32_t j, std::uint32_t l) const noexcept {
+    if constexpr (kInlineKeys) {
+      (void)l;
+      return keys(x)[j];
+    } else {
+      void* c = links(x)[j].child;
+      for (std::uint32_t d = l + 1; d < height_; ++d)
+        c = links(static_cast<inode*>(c))[0].child;
+      return first_of(static_cast<slab*>(c));
+    }
+  }
+
+  // Child of x whose range may hold the lower (or upper) bound of k.
+  template <bool Upper, class K>
+  std::uint32_t child_for(inode* x, const K& k, std::uint32_t l) const {
+    if constexpr (kInlineKeys) {
+      (void)l;
+      return search_n<Upper>(keys(x) + 1, x->n - 1, k);
+    } else {
+      std::uint32_t lo = 1, len = x->n - 1;
+      while (len > 0) {
+        const std::uint32_t half = len / 2;
+        bool go_right;
+        if constexpr (Upper)
+          go_right = !less(k, key_at(x, lo + half, l));
+        else
+          go_right = less(key_at(x, lo + half, l), k);
+        if (go_right) {
+          lo += half + 1;
+          len -= half + 1;
+        } else {
+          len = half;
+        }
+      }
+      return lo - 1;
+    }
+  }
+
+  // A search touches several lines of a node at dependent addresses; asking
+  // for all of them up front overlaps the misses.
+  static void prefetch_node(void* x) noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+    if constexpr (kInlineKeys) {
+      const char* b = static_cast<const char*>(x);
+      for (std::size_t o = 0; o < kLinksOff; o += 64) __builtin_prefetch(b + o);
+    } else {
+      (void)x;
+    }
+#else
+    (void)x;
+#endif
+  }
+  static void prefetch_slab(void* x) noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+    const char* b = static_cast<const char*>(x);
+    // All 16 lines: the binary search and the insert's shift touch most of
+    // them; fetching them together measured 1.5-2x faster than on demand.
+    for (std::size_t o = 0; o < kSlabBytes; o += 64) __builtin_prefetch(b + o);
+#else
+    (void)x;
+#endif
+  }
+
+  static void prefetch_slab_header(void* x) noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+    __builtin_prefetch(x);
+#else
+    (void)x;
+#endif
+  }
+
+  // Slab where the bound of k lies (or the slab before it); fills p when
+  // sublayers are attached. Precondition: slab mode, non-empty.
+  template <bool Upper, class K>
+  slab* descend(const K& k, path_t& p) const {
+    if (height_ == 0) {
+      slab* s = head_;
+      if constexpr (Upper) {
+        while (s->next != nullptr && !less(k, last_of(s))) s = s->next;
+      } else {
+        while (s->next != nullptr && less(last_of(s), k)) s = s->next;
+      }
+      return s;
+    }
+    void* x = root_;
+    prefetch_node(x);
+    for (std::uint32_t l = 0; l < height_; ++l) {
+      inode* nd = static_cast<inode*>(x);
+      const std::uint32_t j = child_for<Upper>(nd, k, l);
+      p.node[l] = nd;
+      p.idx[l] = j;
+      x = links(nd)[j].child;
+      if (l + 1 < height_)
+        prefetch_node(x);
+      else
+        prefetch_slab(x);
+    }
+    return static_cast<slab*>(x);
+  }
+
+  template <bool Upper, class K>
+  const_iterator bound(const K& k) const {
+    if (size_ == 0) return end();
+    path_t p;
+    slab* s = descend<Upper>(k, p);
+    std::uint32_t i = search_slab<Upper>(s, k);
+    if (i == s->count) {
+      s = s->next;
+      i = 0;
+    }
+    return {this, s, i};
+  }
+
+  template <class K>
+  const_iterator find_impl(const K& k) const {
+    const_iterator it = bound<false>(k);
+    if (it.s_ == nullptr || less(k, *it)) return end();
+    return it;
+  }
+
+  template <class K>
+  size_type count_impl(const K& k) const {
+    if constexpr (!Multi) {
+      return find_impl(k) != end() ? 1 : 0;
+    } else {
+      const_iterator a = bound<false>(k);
+      if (a.s_ == nullptr || less(k, *a)) return 0;
+      return index_of(bound<true>(k)) - index_of(a);
+    }
+  }
+
+  // ---- paths ----
+  bool path_next(path_t& p) const noexcept {
+    std::int32_t l = static_cast<std::int32_t>(height_) - 1;
+    while (l >= 0 && p.idx[l] + 1 >= p.node[l]->n) --l;
+    if (l < 0) return false;
+    ++p.idx[l];
+    for (std::uint32_t d = static_cast<std::uint32_t>(l) + 1; d < height_;
+         ++d) {
+      p.node[d] = static_cast<inode*>(links(p.node[d - 1])[p.idx[d - 1]].child);
+      p.idx[d] = 0;
+    }
+    return true;
+  }
+  slab* leaf_at(const path_t& p) const noexcept {
+    return static_cast<slab*>(
+        links(p.node[height_ - 1])[p.idx[height_ - 1]].child);
+  }
+  // Path to slab s (sublayers attached).
+  void locate(slab* s, path_t& p) const {
+    slab* t = descend<false>(first_of(s), p);
+    while (t != s) {
+      const bool ok = path_next(p);
+      NEXUS_ASSERT(ok, "slab_list: slab not found in sublayers");
+      (void)ok;
+      t = leaf_at(p);
+    }
+  }
+  size_type rank_of(const path_t& p) const noexcept {
+    size_type r = 0;
+    for (std::uint32_t l = 0; l < height_; ++l) {
+      const link* c = links(p.node[l]);
+      for (std::uint32_t j = 0; j < p.idx[l]; ++j) r += c[j].count;
+    }
+    return r;
+  }
+  // Slab holding element `rank`, with its path and offset.
+  slab* find_rank(size_type rank, path_t& p,
+                  std::uint32_t& off) const noexcept {
+    void* x = root_;
+    for (std::uint32_t l = 0; l < height_; ++l) {
+      inode* nd = static_cast<inode*>(x);
+      const link* c = links(nd);
+      std::uint32_t j = 0;
+      while (j + 1 < nd->n && rank >= c[j].count) {
+        rank -= c[j].count;
+        ++j;
+      }
+      p.node[l] = nd;
+      p.idx[l] = j;
+      x = links(nd)[j].child;
+    }
+    off = static_cast<std::uint32_t>(rank);
+    return static_cast<slab*>(x);
+  }
+
+  // ---- node helpers ----
+  slab* new_slab(pool_type& pool) noexcept {
+    slab* s = static_cast<slab*>(pool.allocate());
+    s->prev = s->next = nullptr;
+    s->count = 0;
+    return s;
+  }
+  slab* append_new_slab(pool_type& pool) noexcept {
+    slab* s = new_slab(pool);
+    s->prev = tail_;
+    if (tail_)
+      tail_->next = s;
+    else
+      head_ = s;
+    tail_ = s;
+    ++slabs_;
+    return s;
+  }
+  void link_after(slab* a, slab* s) noexcept {
+    s->prev = a;
+    s->next = a->next;
+    if (a->next)
+      a->next->prev = s;
+    else
+      tail_ = s;
+    a->next = s;
+  }
+  void unlink_free(slab* s) noexcept {
+    if (s->prev)
+      s->prev->next = s->next;
+    else
+      head_ = s->next;
+    if (s->next)
+      s->next->prev = s->prev;
+    else
+      tail_ = s->prev;
+    pool_.deallocate(s);
+    --slabs_;
+  }
+  inode* new_inode() noexcept {
+    inode* x = static_cast<inode*>(pool_.allocate());
+    x->n = 0;
+    return x;
+  }
+  static std::size_t sum_counts(inode* x) noexcept {
+    std::size_t t = 0;
+    for (std::uint32_t j = 0; j < x->n; ++j) t += links(x)[j].count;
+    return t;
+  }
+  // Copy of the key for a new entry: the first element of the child.
+  const T& child_min(void* c, std::uint32_t child_level) const noexcept {
+    for (std::uint32_t d = child_level; d < height_; ++d)
+      c = links(static_cast<inode*>(c))[0].child;
+    return first_of(static_cast<slab*>(c));
+  }
+  void set_key(inode* x, std::uint32_t j, const T& k) {
+    if constexpr (kInlineKeys)
+      keys(x)[j] = k;
+    else
+      (void)x, (void)j, (void)k;
+  }
+  // Opens a gap of one entry at pos.
+  static void open_gap(inode* x, std::uint32_t pos) noexcept {
+    const std::uint32_t n = x->n;
+    if constexpr (kInlineKeys)
+      relocate_back(keys(x) + pos + 1, keys(x) + pos, n - pos);
+    std::memmove(static_cast<void*>(links(x) + pos + 1), links(x) + pos,
+                 (n - pos) * sizeof(link));
+    ++x->n;
+  }
+  void put_entry(inode* x, std::uint32_t pos, const T* key, void* child,
+                 std::size_t cnt) {
+    open_gap(x, pos);
+    if constexpr (kInlineKeys)
+      ::new (static_cast<void*>(keys(x) + pos)) T(*key);
+    else
+      (void)key;
+    links(x)[pos].child = child;
+    links(x)[pos].count = cnt;
+  }
+  // Removes entry pos. Removing entry 0 keeps key 0 (the node's lower bound,
+  // equal to its parent's separator) and drops key 1 instead.
+  static void remove_entry(inode* x, std::uint32_t pos) noexcept {
+    const std::uint32_t n = x->n;
+    if constexpr (kInlineKeys) {
+      const std::uint32_t kp = (pos == 0 && n > 1) ? 1 : pos;
+      keys(x)[kp].~T();
+      relocate(keys(x) + kp, keys(x) + kp + 1, n - kp - 1);
+    }
+    std::memmove(static_cast<void*>(links(x) + pos), links(x) + pos + 1,
+                 (n - pos - 1) * sizeof(link));
+    --x->n;
+  }
+  // Moves entries [from, from+k) of src to dst at dpos (gap must be open).
+  static void move_entries(inode* dst, std::uint32_t dpos, inode* src,
+                           std::uint32_t from, std::uint32_t k) noexcept {
+    if constexpr (kInlineKeys) relocate(keys(dst) + dpos, keys(src) + from, k);
+    std::memcpy(static_cast<void*>(links(dst) + dpos), links(src) + from,
+                k * sizeof(link));
+  }
+
+  // Inserts an entry into p.node[l] at pos, splitting up the path as needed.
+  // Nodes were ensured by the caller. Counts of ancestors must already
+  // include the new child's elements.
+  void insert_entry(path_t& p, std::uint32_t l, std::uint32_t pos, const T* key,
+                    void* child, std::size_t cnt) {
+    inode* x = p.node[l];
+    if (x->n < fanout_) {
+      put_entry(x, pos, key, child, cnt);
+      return;
+    }
+    inode* y = new_inode();
+    const std::uint32_t h = x->n / 2;
+    move_entries(y, 0, x, h, x->n - h);
+    y->n = x->n - h;
+    x->n = h;
+    if (pos <= h)
+      put_entry(x, pos, key, child, cnt);
+    else
+      put_entry(y, pos - h, key, child, cnt);
+    const std::size_t cy = sum_counts(y);
+    if (l == 0) {
+      inode* r = new_inode();
+      const T& kx = kInlineKeys ? keys(x)[0] : child_min(x, 0);
+      const T& ky = kInlineKeys ? keys(y)[0] : child_min(y, 0);
+      put_entry(r, 0, &kx, x, sum_counts(x));
+      put_entry(r, 1, &ky, y, cy);
+      root_ = r;
+      ++height_;
+      return;
+    }
+    inode* g = p.node[l - 1];
+    links(g)[p.idx[l - 1]].count -= cy;
+    const T& ky = kInlineKeys ? keys(y)[0] : child_min(y, l);
+    insert_entry(p, l - 1, p.idx[l - 1] + 1, &ky, y, cy);
+  }
+
+  // Restores the fill of p.node[l] after entries were removed.
+  void fix_node(path_t& p, std::uint32_t l) {
+    inode* x = p.node[l];
+    if (l == 0) {
+      if (x->n == 1 && height_ > 1) {
+        root_ = static_cast<inode*>(links(x)[0].child);
+        if constexpr (kInlineKeys) destroy_n(keys(x), 1);
+        pool_.deallocate(x);
+        --height_;
+      } else if (x->n == 1) {
+        detach();
+      }
+      return;
+    }
+    const std::uint32_t minfill = fanout_ / 2;
+    if (x->n >= minfill) return;
+    inode* g = p.node[l - 1];
+    const std::uint32_t gi = p.idx[l - 1];
+    const bool use_right = gi + 1 < g->n;
+    const std::uint32_t li = use_right ? gi : gi - 1;  // left of the pair
+    inode* a = static_cast<inode*>(links(g)[li].child);
+    inode* b = static_cast<inode*>(links(g)[li + 1].child);
+    if (a->n + b->n <= fanout_) {
+      move_entries(a, a->n, b, 0, b->n);
+      a->n += b->n;
+      b->n = 0;
+      links(g)[li].count += links(g)[li + 1].count;
+      pool_.deallocate(b);
+      remove_entry(g, li + 1);
+      p.idx[l - 1] = li + 1;
+      fix_node(p, l - 1);
+      return;
+    }
+    // Borrow so that both hold about half.
+    const std::uint32_t total = a->n + b->n, want_a = total / 2;
+    if (a->n < want_a) {  // b's first entries move to a's end
+      const std::uint32_t k = want_a - a->n;
+      std::size_t moved = 0;
+      for (std::uint32_t j = 0; j < k; ++j) moved += links(b)[j].count;
+      move_entries(a, a->n, b, 0, k);
+      a->n += k;
+      if constexpr (kInlineKeys) {
+        // keys(b)[k] becomes b's lower bound; keep the others packed.
+        relocate(keys(b), keys(b) + k, b->n - k);
+      }
+      std::memmove(static_cast<void*>(links(b)), links(b) + k,
+                   (b->n - k) * sizeof(link));
+      b->n -= k;
+      links(g)[li].count += moved;
+      links(g)[li + 1].count -= moved;
+      if constexpr (kInlineKeys) keys(g)[li + 1] = keys(b)[0];
+    } else {  // a's last entries move to b's front
+      const std::uint32_t k = a->n - want_a;
+      std::size_t moved = 0;
+      for (std::uint32_t j = a->n - k; j < a->n; ++j)
+        moved += links(a)[j].count;
+      if constexpr (kInlineKeys) relocate_back(keys(b) + k, keys(b), b->n);
+      std::memmove(static_cast<void*>(links(b) + k), links(b),
+                   b->n * sizeof(link));
+      move_entries(b, 0, a, a->n - k, k);
+      b->n += k;
+      a->n -= k;
+      links(g)[li].count -= moved;
+      links(g)[li + 1].count += moved;
+      if constexpr (kInlineKeys) keys(g)[li + 1] = keys(b)[0];
+    }
+  }
+
+  // Number of sublayer nodes an index over `leaves` slabs takes.
+  size_type index_nodes_for(size_type leaves, bool full) const noexcept {
+    size_type nodes = 0, items = leaves;
+    do {
+      const size_type per = full ? fanout_ : (fanout_ * 3) / 4;
+      size_type k = (items + per - 1) / per;
+      if (k == 0) k = 1;
+      nodes += k;
+      items = k;
+    } while (items > 1);
+    return nodes;
+  }
+  // Builds the sublayers bottom-up over the slab chain. Nodes must be
+  // available (ensured, or freed by a preceding detach of a larger index).
+  // While building, the nodes of one level are threaded through the spare
+  // last child slot (fanout_ < kFanoutMax).
+  void build_index(bool full) {
+    NEXUS_ASSERT(height_ == 0 && slabs_ > 0, "build_index");
+    size_type per = full ? fanout_ : (fanout_ * 3) / 4;
+    if (per < 2) per = 2;
+    constexpr std::uint32_t spare = static_cast<std::uint32_t>(kFanoutMax - 1);
+    slab* s = head_;
+    inode* below = nullptr;  // first node of the level below (after level 1)
+    size_type items = slabs_;
+    std::uint32_t h = 0;
+    do {
+      size_type k = (items + per - 1) / per;
+      if (k > 1 && items / k < fanout_ / 2) k = (items + fanout_ - 1) / fanout_;
+      inode* first = nullptr;
+      inode* last = nullptr;
+      inode* c = below;
+      for (size_type i = 0; i < k; ++i) {
+        const size_type take = items / k + (i < items % k ? 1 : 0);
+        inode* x = new_inode();
+        for (size_type j = 0; j < take; ++j) {
+          if (h == 0) {
+            put_entry(x, x->n, &first_of(s), s, s->count);
+            s = s->next;
+          } else {
+            inode* nx = static_cast<inode*>(links(c)[spare].child);
+            const T& kc = kInlineKeys ? keys(c)[0] : first_of(head_);
+            put_entry(x, x->n, &kc, c, sum_counts(c));
+            c = nx;
+          }
+        }
+        if (last)
+          links(last)[spare].child = x;
+        else
+          first = x;
+        last = x;
+      }
+      below = first;
+      items = k;
+      ++h;
+    } while (items > 1);
+    root_ = below;
+    height_ = h;
+    NEXUS_ASSERT(height_ <= max_sublayers, "too many sublayers");
+  }
+
+  void destroy_index(void* x, std::uint32_t l) noexcept {
+    if (l == height_) return;
+    inode* nd = static_cast<inode*>(x);
+    for (std::uint32_t j = 0; j < nd->n; ++j)
+      destroy_index(links(nd)[j].child, l + 1);
+    if constexpr (kInlineKeys) destroy_n(keys(nd), nd->n);
+    pool_.deallocate(nd);
+  }
+  void detach() noexcept {
+    if (height_ == 0) return;
+    destroy_index(root_, 0);
+    root_ = nullptr;
+    height_ = 0;
+  }
+
+  // ---- small-list mode ----
+  static slab* alloc_small(std::uint32_t cap) noexcept {
+    void* p = ::operator new (kElemOff + cap * sizeof(T), std::align_val_t{64},
+                              std::nothrow);
+    if (p == nullptr) return nullptr;
+    slab* s = static_cast<slab*>(p);
+    s->prev = s->next = nullptr;
+    s->count = 0;
+    return s;
+  }
+  static void free_small(slab* s) noexcept {
+    ::operator delete (s, std::align_val_t{64});
+  }
+  // Replaces the small buffer with one of capacity cap; false on OOM.
+  bool resize_small(std::uint32_t cap) noexcept {
+    slab* n = alloc_small(cap);
+    if (n == nullptr) return false;
+    if (head_ != nullptr) {
+      relocate(elems(n), elems(head_), head_->count);
+      n->count = head_->count;
+      free_small(head_);
+    }
+    head_ = tail_ = n;
+    small_cap_ = cap;
+    return true;
+  }
+  void shrink_small() noexcept {
+    if (!small_) return;
+    if (size_ == 0) {
+      if (head_) free_small(head_);
+      head_ = tail_ = nullptr;
+      small_cap_ = 0;
+    } else if (small_cap_ > 2 * size_) {
+      static_cast<void>(
+          resize_small(static_cast<std::uint32_t>(size_ + (size_ + 1) / 2)));
+    }
+  }
+  // Small buffer -> one slab. False on OOM (nothing changed).
+  bool to_slab_mode() {
+    if (!pool_.ensure(1)) return false;
+    slab* old = head_;
+    head_ = tail_ = nullptr;
+    small_ = false;
+    if (old != nullptr && old->count != 0) {
+      slab* s = append_new_slab(pool_);
+      relocate(elems(s), elems(old), old->count);
+      s->count = old->count;
+    }
+    if (old) free_small(old);
+    small_cap_ = 0;
+    return true;
+  }
+  // One slab -> small buffer when it got small enough (keeps slabs on OOM).
+  void try_to_small() noexcept {
+    if (small_ || pinned_ || slabs_ > 1 || size_ >= kSmallMax / 2) return;
+    if (size_ == 0) {
+      small_ = true;
+      pool_.release_all();
+      return;
+    }
+    slab* n = alloc_small(static_cast<std::uint32_t>(size_ + (size_ + 1) / 2));
+    if (n == nullptr) return;
+    detach();
+    slab* s = head_;
+    relocate(elems(n), elems(s), s->count);
+    n->count = s->count;
+    small_cap_ = static_cast<std::uint32_t>(size_ + (size_ + 1) / 2);
+    head_ = tail_ = n;
+    slabs_ = 0;
+    small_ = true;
+    pool_.release_all();
+  }
+
+  // ---- insertion ----
+  template <class Arg>
+  core_result insert_core(Arg&& v) {
+    core_result r = insert_core2(std::forward<Arg>(v));
+    if (r.st == status::inserted) verify();
+    return r;
+  }
+
+  template <class Arg>
+  core_result insert_core2(Arg&& v) {
+    if (small_) {
+      std::uint32_t pos = 0;
+      if (head_ != nullptr) {
+        pos = search_slab<Multi>(head_, v);
+        if constexpr (!Multi) {
+          if (pos < head_->count && !less(v, elems(head_)[pos]))
+            return {{this, head_, pos}, status::exists};
+        }
+      }
+      if (size_ + 1 >= kSmallMax) {
+        if (!to_slab_mode()) return {end(), status::oom};
+        return slab_insert(std::forward<Arg>(v));
+      }
+      if (size_ == small_cap_) {
+        std::uint32_t nc = small_cap_ ? 2 * small_cap_ : 1;
+        if (nc > kSmallMax - 1) nc = kSmallMax - 1;
+        if constexpr (!std::is_same_v<std::remove_cvref_t<Arg>, T> ||
+                      std::is_lvalue_reference_v<Arg>) {
+          T tmp(v);  // copy first: resize must not precede a throwing copy
+          if (!resize_small(nc)) return {end(), status::oom};
+          return small_put(pos, std::move(tmp));
+        } else {
+          if (!resize_small(nc)) return {end(), status::oom};
+          return small_put(pos, std::move(v));
+        }
+      }
+      if constexpr (std::is_lvalue_reference_v<Arg>) {
+        T tmp(v);
+        return small_put(pos, std::move(tmp));
+      } else {
+        return small_put(pos, std::move(v));
+      }
+    }
+    return slab_insert(std::forward<Arg>(v));
+  }
+
+  core_result small_put(std::uint32_t pos, T&& v) noexcept {
+    T* e = elems(head_);
+    relocate_back(e + pos + 1, e + pos, head_->count - pos);
+    ::new (static_cast<void*>(e + pos)) T(std::move(v));
+    ++head_->count;
+    ++size_;
+    return {{this, head_, pos}, status::inserted};
+  }
+
+  template <class Arg>
+  core_result slab_insert(Arg&& v) {
+    if (head_ == nullptr) {  // empty list in slab mode
+      if (!pool_.ensure(1)) return {end(), status::oom};
+      if constexpr (std::is_lvalue_reference_v<Arg>) {
+        T tmp(v);
+        slab* s = append_new_slab(pool_);
+        ::new (static_cast<void*>(elems(s))) T(std::move(tmp));
+        s->count = 1;
+      } else {
+        slab* s = append_new_slab(pool_);
+        ::new (static_cast<void*>(elems(s))) T(std::move(v));
+        s->count = 1;
+      }
+      size_ = 1;
+      return {{this, head_, 0}, status::inserted};
+    }
+    path_t p;
+    slab* s = descend<Multi>(v, p);
+    std::uint32_t pos = search_slab<Multi>(s, v);
+    if constexpr (!Multi) {
+      if (pos < s->count) {
+        if (!less(v, elems(s)[pos])) return {{this, s, pos}, status::exists};
+      } else if (s->next != nullptr && !less(v, first_of(s->next))) {
+        return {{this, s->next, 0}, status::exists};
+      }
+    }
+    if (s->count < kCap) {
+      if constexpr (std::is_lvalue_reference_v<Arg>) {
+        T tmp(v);
+        return slab_put(p, s, pos, std::move(tmp));
+      } else {
+        return slab_put(p, s, pos, std::move(v));
+      }
+    }
+    if constexpr (std::is_lvalue_reference_v<Arg>) {
+      T tmp(v);
+      return full_insert(p, s, pos, tmp);
+    } else {
+      return full_insert(p, s, pos, v);
+    }
+  }
+
+  core_result slab_put(path_t& p, slab* s, std::uint32_t pos, T&& v) noexcept {
+    T* e = elems(s);
+    relocate_back(e + pos + 1, e + pos, s->count - pos);
+    ::new (static_cast<void*>(e + pos)) T(std::move(v));
+    ++s->count;
+    ++size_;
+    for (std::uint32_t l = 0; l < height_; ++l)
+      ++links(p.node[l])[p.idx[l]].count;
+    return {{this, s, pos}, status::inserted};
+  }
+
+  // Insert into the full slab s at pos. v is moved from only on success.
+  core_result full_insert(path_t& p, slab* s, std::uint32_t pos, T& v) {
+    slab* w[kWindow + 1];
+    std::uint32_t m = 0, ins = 0, first_idx = 0;
+    const bool indexed = height_ != 0;
+    inode* P = indexed ? p.node[height_ - 1] : nullptr;
+    const std::uint32_t li = indexed ? p.idx[height_ - 1] : 0;
+    auto cnt_at = [&](std::uint32_t j) -> std::uint32_t {
+      return static_cast<std::uint32_t>(links(P)[j].count);
+    };
+    // Immediate neighbours with room: rebalance just the two.
+    slab* left = nullptr;
+    slab* right = nullptr;
+    std::uint32_t room_l = 0, room_r = 0;
+    if (indexed) {
+      if (li > 0)
+        left = static_cast<slab*>(links(P)[li - 1].child),
+        room_l = kCap - cnt_at(li - 1);
+      if (li + 1 < P->n)
+        right = static_cast<slab*>(links(P)[li + 1].child),
+        room_r = kCap - cnt_at(li + 1);
+    } else {
+      left = s->prev;
+      right = s->next;
+      if (left) room_l = kCap - left->count;
+      if (right) room_r = kCap - right->count;
+    }
+    bool grow = false;
+    // Appending past the last element (ascending input): start a new slab
+    // and leave this one full, as an append-only list would.
+    const bool append =
+        right == nullptr && s->next == nullptr && pos == s->count;
+    if (append) {
+      w[0] = s, m = 1, ins = 0, first_idx = li, grow = true;
+    } else if (room_l >= kSlack * 2 || room_r >= kSlack * 2) {
+      // Prefer the left neighbour: it only gains elements at its end, while
+      // spilling right shifts the whole (cold) right neighbour.
+      if (room_l < kSlack * 2) {
+        w[0] = s, w[1] = right, m = 2, ins = 0, first_idx = li;
+      } else {
+        w[0] = left, w[1] = s, m = 2, ins = 1, first_idx = li - 1;
+      }
+    } else {
+      // Window of up to kWindow slabs around s.
+      std::uint32_t a = 0, b = 0;  // extent left / right of s
+      slab* lo = s;
+      slab* hi = s;
+      std::uint32_t total = kCap + 1;
+      bool can_l = true, can_r = true;
+      // Grow the window until it has room to spread (2 free slots per slab)
+      // or reaches kWindow slabs; a small window keeps the moves local.
+      while (a + b + 1 < kWindow && (can_l || can_r) &&
+             (a + b == 0 ||
+              (a + b + 1) * kCap < total + (a + b + 1) * 2 * kSlack)) {
+        if (can_r) {
+          slab* nx = indexed
+                         ? (li + b + 1 < P->n
+                                ? static_cast<slab*>(links(P)[li + b + 1].child)
+                                : nullptr)
+                         : hi->next;
+          if (nx) {
+            hi = nx;
+            ++b;
+            total += indexed ? cnt_at(li + b) : nx->count;
+          } else {
+            can_r = false;
+          }
+        }
+        if (a + b + 1 < kWindow && can_l) {
+          slab* pv = indexed
+                         ? (li >= a + 1
+                                ? static_cast<slab*>(links(P)[li - a - 1].child)
+                                : nullptr)
+                         : lo->prev;
+          if (pv) {
+            lo = pv;
+            ++a;
+            total += indexed ? cnt_at(li - a) : pv->count;
+          } else {
+            can_l = false;
+          }
+        }
+      }
+      m = a + b + 1;
+      slab* c = lo;
+      if (indexed) {
+        // From the parent: walking the chain would be a miss per slab.
+        for (std::uint32_t j = 0; j < m; ++j)
+          w[j] = static_cast<slab*>(links(P)[li - a + j].child);
+      } else {
+        for (std::uint32_t j = 0; j < m; ++j, c = c->next) w[j] = c;
+      }
+      // The window's slabs are usually cold: start all their misses at once.
+      for (std::uint32_t j = 0; j < m; ++j) prefetch_slab_header(w[j]);
+      ins = a;
+      first_idx = li - a;
+      grow = total + m * kSlack > m * kCap;
+    }
+    if (grow) {
+      // Every node this insert may need is mapped before anything changes.
+      std::size_t need = 1;
+      if (indexed) {
+        std::int32_t l = static_cast<std::int32_t>(height_) - 1;
+        while (l >= 0 && p.node[l]->n >= fanout_) {
+          ++need;
+          --l;
+        }
+        if (l < 0) {
+          ++need;
+          if (height_ >= max_sublayers)
+            throw_or_abort<std::length_error>(
+                "slab_list: more than 8 sublayers");
+        }
+      } else if (slabs_ + 1 > opts_.sublayer_threshold) {
+        need += index_nodes_for(slabs_ + 1, false);
+      }
+      if (!pool_.ensure(need)) return {end(), status::oom};
+      slab* n = new_slab(pool_);
+      link_after(w[m - 1], n);
+      ++slabs_;
+      w[m++] = n;
+    }
+    std::pair<slab*, std::uint32_t> where;
+    if (append) {
+      slab* n = w[1];
+      ::new (static_cast<void*>(elems(n))) T(std::move(v));
+      n->count = 1;
+      where = {n, 0};
+    } else if (!grow && m == 2) {
+      // Two slabs: move the boundary run directly, then insert.
+      slab* a = w[0];
+      slab* b = w[1];
+      const std::uint32_t g = ins == 0 ? pos : a->count + pos;
+      balance_two(a, b);
+      where = g <= a->count ? std::pair<slab*, std::uint32_t>{a, g}
+                            : std::pair<slab*, std::uint32_t>{b, g - a->count};
+      T* e = elems(where.first);
+      relocate_back(e + where.second + 1, e + where.second,
+                    where.first->count - where.second);
+      ::new (static_cast<void*>(e + where.second)) T(std::move(v));
+      ++where.first->count;
+    } else {
+      // Gather (with v in place), then scatter evenly.
+      std::size_t gpos = 0;
+      where = redistribute(w, m, ins, pos, v, gpos);
+    }
+    ++size_;
+    if (indexed) {
+      for (std::uint32_t l = 0; l + 1 < height_; ++l)
+        ++links(p.node[l])[p.idx[l]].count;
+      const std::uint32_t existing = grow ? m - 1 : m;
+      for (std::uint32_t j = 0; j < existing; ++j) {
+        links(P)[first_idx + j].count = w[j]->count;
+        if (j > 0) set_key(P, first_idx + j, first_of(w[j]));
+      }
+      if (grow)
+        insert_entry(p, height_ - 1, first_idx + existing, &first_of(w[m - 1]),
+                     w[m - 1], w[m - 1]->count);
+    } else if (slabs_ > opts_.sublayer_threshold) {
+      build_index(false);
+    }
+    const_iterator it{this, where.first, where.second};
+    if (grow && ratio_broken(ratio_)) {
+      const size_type rk = index_of(it);
+      compact_if_needed();
+      if (height_ != 0 && slabs_ * 2 <= opts_.sublayer_threshold) detach();
+      it = nth(rk);
+    }
+    return {it, status::inserted};
+  }
+
+  // Evens out two adjacent slabs (a before b) by moving their boundary run.
+  static void balance_two(slab* a, slab* b) noexcept {
+    const std::uint32_t ta = (a->count + b->count + 1) / 2;
+    if (a->count > ta) {
+      const std::uint32_t k = a->count - ta;
+      relocate_back(elems(b) + k, elems(b), b->count);
+      relocate(elems(b), elems(a) + ta, k);
+      b->count += k;
+    } else if (a->count < ta) {
+      const std::uint32_t k = ta - a->count;
+      relocate(elems(a) + a->count, elems(b), k);
+      relocate(elems(b), elems(b) + k, b->count - k);
+      b->count -= k;
+    }
+    a->count = ta;
+  }
+
+  // Moves the elements of w[0..m) (plus v at slab ins, position pos) into a
+  // buffer and back, spread evenly. Returns where v landed.
+  std::pair<slab*, std::uint32_t> redistribute(slab** w, std::uint32_t m,
+                                               std::uint32_t ins,
+                                               std::uint32_t pos, T& v,
+                                               std::size_t& gpos) noexcept {
+    alignas(T) unsigned char raw[(kWindow + 1) * kCap * sizeof(T) + sizeof(T)];
+    T* buf = reinterpret_cast<T*>(raw);
+    std::size_t total = 0;
+    for (std::uint32_t j = 0; j < m; ++j) {
+      slab* s = w[j];
+      if (j == ins) {
+        relocate(buf + total, elems(s), pos);
+        gpos = total + pos;
+        ::new (static_cast<void*>(buf + gpos)) T(std::move(v));
+        relocate(buf + gpos + 1, elems(s) + pos, s->count - pos);
+        total += s->count + 1;
+      } else {
+        relocate(buf + total, elems(s), s->count);
+        total += s->count;
+      }
+      s->count = 0;
+    }
+    const std::size_t base = total / m, extra = total % m;
+    std::size_t off = 0;
+    std::pair<slab*, std::uint32_t> where{nullptr, 0};
+    for (std::uint32_t j = 0; j < m; ++j) {
+      const std::size_t k = base + (j < extra ? 1 : 0);
+      relocate(elems(w[j]), buf + off, k);
+      w[j]->count = static_cast<std::uint32_t>(k);
+      if (gpos >= off && gpos < off + k)
+        where = {w[j], static_cast<std::uint32_t>(gpos - off)};
+      off += k;
+    }
+    return where;
+  }
+
+  // ---- erasure ----
+  template <class K>
+  size_type erase_key(const K& k) {
+    if constexpr (!Multi) {
+      if (size_ == 0) return 0;
+      if (!small_) {
+        path_t p;
+        slab* s = descend<false>(k, p);
+        std::uint32_t i = search_slab<false>(s, k);
+        if (i == s->count) {
+          if (s->next == nullptr || less(k, first_of(s->next))) return 0;
+          s = s->next;
+          i = 0;
+          if (height_ != 0) path_next(p);
+        } else if (less(k, elems(s)[i])) {
+          return 0;
+        }
+        erase_in_slab(p, s, i, 1);
+        verify();
+        return 1;
+      }
+    }
+    const_iterator a = bound<false>(k);
+    if (a.s_ == nullptr || less(k, *a)) return 0;
+    size_type n = 1;
+    size_type ra;
+    if constexpr (Multi) {
+      ra = index_of(a);
+      n = index_of(bound<true>(k)) - ra;
+    } else {
+      ra = index_of(a);
+    }
+    erase_positions(ra, n);
+    verify();
+    return n;
+  }
+
+  // Erases n elements starting at rank r.
+  void erase_positions(size_type r, size_type n) {
+    while (n > 0) {
+      if (small_) {
+        T* e = elems(head_);
+        const std::uint32_t i = static_cast<std::uint32_t>(r);
+        const std::uint32_t k = static_cast<std::uint32_t>(n);
+        destroy_n(e + i, k);
+        relocate(e + i, e + i + k, head_->count - i - k);
+        head_->count -= k;
+        size_ -= n;
+        shrink_small();
+        return;
+      }
+      path_t p;
+      std::uint32_t off = 0;
+      slab* s;
+      if (height_ == 0) {
+        s = head_;
+        size_type rr = r;
+        while (rr >= s->count) {
+          rr -= s->count;
+          s = s->next;
+        }
+        off = static_cast<std::uint32_t>(rr);
+      } else {
+        s = find_rank(r, p, off);
+      }
+      const std::uint32_t k =
+          static_cast<std::uint32_t>(std::min<size_type>(n, s->count - off));
+      erase_in_slab(p, s, off, k);
+      n -= k;
+    }
+  }
+
+  void erase_in_slab(path_t& p, slab* s, std::uint32_t off, std::uint32_t k) {
+    T* e = elems(s);
+    destroy_n(e + off, k);
+    relocate(e + off, e + off + k, s->count - off - k);
+    s->count -= k;
+    size_ -= k;
+    for (std::uint32_t l = 0; l < height_; ++l)
+      links(p.node[l])[p.idx[l]].count -= k;
+    // Empty slab: drop it. Otherwise merge with a neighbour when both fit
+    // in one slab with room to spare (the spare avoids split/merge thrash).
+    const std::uint32_t merge_limit = kCap - kCap / 8;
+    const bool indexed = height_ != 0;
+    if (s->count == 0) {
+      remove_slab(p, s);
+    } else if (indexed) {
+      inode* P = p.node[height_ - 1];
+      const std::uint32_t li = p.idx[height_ - 1];
+      if (li + 1 < P->n && s->count + links(P)[li + 1].count <= merge_limit) {
+        slab* r = static_cast<slab*>(links(P)[li + 1].child);
+        relocate(elems(s) + s->count, elems(r), r->count);
+        s->count += r->count;
+        r->count = 0;
+        links(P)[li].count = s->count;
+        links(P)[li + 1].count = 0;
+        p.idx[height_ - 1] = li + 1;
+        remove_slab(p, r);
+      } else if (li > 0 && s->count + links(P)[li - 1].count <= merge_limit) {
+        slab* l = static_cast<slab*>(links(P)[li - 1].child);
+        relocate(elems(l) + l->count, elems(s), s->count);
+        l->count += s->count;
+        s->count = 0;
+        links(P)[li - 1].count = l->count;
+        links(P)[li].count = 0;
+        remove_slab(p, s);
+      }
+    } else {
+      if (s->next && s->count + s->next->count <= merge_limit) {
+        slab* r = s->next;
+        relocate(elems(s) + s->count, elems(r), r->count);
+        s->count += r->count;
+        r->count = 0;
+        unlink_free(r);
+      } else if (s->prev && s->count + s->prev->count <= merge_limit) {
+        slab* l = s->prev;
+        relocate(elems(l) + l->count, elems(s), s->count);
+        l->count += s->count;
+        s->count = 0;
+        unlink_free(s);
+      }
+    }
+    after_shrink();
+  }
+
+  // Removes the empty slab at p (or s when detached).
+  void remove_slab(path_t& p, slab* s) {
+    unlink_free(s);
+    if (height_ != 0) {
+      const std::uint32_t l = height_ - 1;
+      remove_entry(p.node[l], p.idx[l]);
+      fix_node(p, l);
+    }
+  }
+
+  void after_shrink() {
+    compact_if_needed();
+    if (height_ != 0 && slabs_ * 2 <= opts_.sublayer_threshold) detach();
+    try_to_small();
+    maybe_trim();
+  }
+
+  // ---- returning memory ----
+  // Moves every element into full slabs in one freshly mapped block and
+  // unmaps the old chunks; no-op if the region refuses the new block.
+  void repack() {
+    const size_type leaves = (size_ + kCap - 1) / kCap;
+    const size_type nodes = leaves + index_nodes_for(leaves, true);
+    pool_type np(pool_.options());
+    if (pool_.locked() && np.lock()) return;
+    if (!np.reserve(nodes)) return;
+    detach();
+    slab* old = head_;
+    head_ = tail_ = nullptr;
+    slabs_ = 0;
+    slab* cur = nullptr;
+    while (old != nullptr) {
+      slab* nx = old->next;
+      std::uint32_t i = 0;
+      while (i < old->count) {
+        if (cur == nullptr || cur->count == kCap) cur = append_new_slab(np);
+        const std::uint32_t k = std::min(old->count - i, kCap - cur->count);
+        relocate(elems(cur) + cur->count, elems(old) + i, k);
+        cur->count += k;
+        i += k;
+      }
+      old = nx;
+    }
+    pool_.swap(np);
+    np.release_all();
+    if (slabs_ > opts_.sublayer_threshold) build_index(true);
+    cursor_ = 0;
+    try_to_small();
+  }
+  // Erasing leaves freed slabs in the pool. Once more than 40% of a large
+  // mapping is free (and no reserve() is in force), repack into exactly
+  // sized memory: O(n), but only after Omega(n) erasures, so amortized O(1).
+  void maybe_trim() {
+    constexpr std::size_t kMinTrimBytes = std::size_t{8} << 20;
+    if (pinned_ || small_ || pool_.mapped_bytes() < kMinTrimBytes) return;
+    if (pool_.in_use() * kSlabBytes * 5 >= pool_.mapped_bytes() * 3) return;
+    repack();
+  }
+
+  // ---- compaction ----
+  bool ratio_broken(double r) const noexcept {
+    return slabs_ > ratio_min_slabs_ &&
+           static_cast<double>(size_) < r * static_cast<double>(slabs_ * kCap);
+  }
+  void compact_if_needed() {
+    if (!ratio_broken(ratio_)) return;
+    const double target =
+        std::min(ratio_ + 0.02, 1.0 - 1.0 / static_cast<double>(fanout_));
+    if (height_ == 0) {
+      pack_chain();
+      return;
+    }
+    // Sweep at most one full round (each step packs one bottom node).
+    size_type seen = 0;
+    while (height_ != 0 && seen <= size_ && ratio_broken(target)) {
+      if (cursor_ >= size_) cursor_ = 0;
+      path_t p;
+      std::uint32_t off = 0;
+      find_rank(cursor_, p, off);
+      inode* P = p.node[height_ - 1];
+      const size_type start = rank_of(p) - [&] {
+        size_type t = 0;
+        for (std::uint32_t j = 0; j < p.idx[height_ - 1]; ++j)
+          t += links(P)[j].count;
+        return t;
+      }();
+      const size_type total = sum_counts(P);
+      if ((total + kCap - 1) / kCap < P->n) pack_node(p);
+      cursor_ = start + total;
+      seen += total;
+    }
+    if (height_ == 0 && ratio_broken(ratio_)) pack_chain();
+  }
+
+  // Packs all children of the bottom node p.node[h-1] into as few slabs as
+  // possible, then removes the emptied ones.
+  void pack_node(path_t& p) {
+    const std::uint32_t l = height_ - 1;
+    inode* P = p.node[l];
+    const std::uint32_t n = P->n;
+    std::uint32_t q = 1;
+    for (std::uint32_t j = 0; j < n && q < n; ++j) {
+      slab* d = static_cast<slab*>(links(P)[j].child);
+      if (q <= j) q = j + 1;
+      while (d->count < kCap && q < n) {
+        slab* src = static_cast<slab*>(links(P)[q].child);
+        if (src->count == 0) {
+          ++q;
+          continue;
+        }
+        const std::uint32_t k = std::min(kCap - d->count, src->count);
+        relocate(elems(d) + d->count, elems(src), k);
+        relocate(elems(src), elems(src) + k, src->count - k);
+        d->count += k;
+        src->count -= k;
+      }
+    }
+    std::uint32_t keep = 0;
+    for (std::uint32_t j = 0; j < n; ++j) {
+      slab* d = static_cast<slab*>(links(P)[j].child);
+      links(P)[j].count = d->count;
+      if (d->count != 0) {
+        if (j > 0) set_key(P, j, first_of(d));
+        keep = j + 1;
+      }
+    }
+    while (P->n > keep) {
+      slab* d = static_cast<slab*>(links(P)[P->n - 1].child);
+      unlink_free(d);
+      remove_entry(P, P->n - 1);
+    }
+    fix_node(p, l);
+  }
+
+  void pack_chain() {
+    slab* d = head_;
+    slab* q = head_ ? head_->next : nullptr;
+    while (d != nullptr && q != nullptr) {
+      if (q == d) {
+        q = q->next;
+        continue;
+      }
+      if (d->count == kCap) {
+        d = d->next;
+        continue;
+      }
+      if (q->count == 0) {
+        q = q->next;
+        continue;
+      }
+      const std::uint32_t k = std::min(kCap - d->count, q->count);
+      relocate(elems(d) + d->count, elems(q), k);
+      relocate(elems(q), elems(q) + k, q->count - k);
+      d->count += k;
+      q->count -= k;
+    }
+    for (slab* s = head_; s != nullptr;) {
+      slab* nx = s->next;
+      if (s->count == 0) unlink_free(s);
+      s = nx;
+    }
+  }
+
+  // ---- copy / destroy ----
+  void copy_from(const basic_slab_list& o) {
+    if (o.size_ == 0) return;
+    if (o.small_) {
+      slab* n = alloc_small(static_cast<std::uint32_t>(o.size_));
+      if (n == nullptr) throw_oom("slab_list: copy");
+      head_ = tail_ = n;
+      small_cap_ = static_cast<std::uint32_t>(o.size_);
+      for (const T& x : o) {
+        ::new (static_cast<void*>(elems(n) + n->count)) T(x);
+        ++n->count;
+        ++size_;
+      }
+      return;
+    }
+    const size_type leaves = (o.size_ + kCap - 1) / kCap;
+    if (!pool_.reserve(leaves + index_nodes_for(leaves, true)))
+      throw_oom("slab_list: copy: region refused memory");
+    small_ = false;
+    pinned_ = o.pinned_;
+    slab* cur = nullptr;
+    for (const T& x : o) {
+      if (cur == nullptr || cur->count == kCap) cur = append_new_slab(pool_);
+      ::new (static_cast<void*>(elems(cur) + cur->count)) T(x);
+      ++cur->count;
+      ++size_;
+    }
+    if (slabs_ > opts_.sublayer_threshold) build_index(true);
+  }
+
+  void destroy_all() noexcept {
+    if (small_) {
+      if (head_) {
+        destroy_n(elems(head_), head_->count);
+        free_small(head_);
+      }
+    } else {
+      detach();
+      for (slab* s = head_; s != nullptr; s = s->next)
+        destroy_n(elems(s), s->count);
+    }
+    pool_.release_all();
+  }
+
+  // ---- invariant checking of sublayers ----
+  // Keys on the leftmost spine are never compared (nothing lies left of
+  // them), so they may exceed the minimum; every other key is a separator.
+  const char* check_node(void* x, std::uint32_t l, const T* parent_key,
+                         bool spine, slab*& walk, size_type& cnt, const T*& mn,
+                         const T*& mx) const {
+    if (l == height_) {
+      slab* s = static_cast<slab*>(x);
+      if (s != walk) return "sublayer children out of chain order";
+      walk = s->next;
+      cnt = s->count;
+      mn = &first_of(s);
+      mx = &last_of(s);
+      return nullptr;
+    }
+    inode* nd = static_cast<inode*>(x);
+    if (nd->n == 0 || nd->n > fanout_)
+      return "sublayer node entry count out of range";
+    if (l == 0 && height_ > 1 && nd->n < 2) return "root with a single child";
+    if (l > 0 && nd->n < fanout_ / 2) return "sublayer node under half full";
+    if constexpr (kInlineKeys) {
+      if (parent_key != nullptr &&
+          (less(*parent_key, keys(nd)[0]) || less(keys(nd)[0], *parent_key)))
+        return "node key 0 differs from its parent's separator";
+    } else {
+      (void)parent_key;
+    }
+    size_type total = 0;
+    const T* prev_max = nullptr;
+    for (std::uint32_t j = 0; j < nd->n; ++j) {
+      size_type c = 0;
+      const T* cmn = nullptr;
+      const T* cmx = nullptr;
+      const T* pk = kInlineKeys ? &keys(nd)[j] : nullptr;
+      if (const char* m = check_node(links(nd)[j].child, l + 1,
+                                     l + 1 < height_ ? pk : nullptr,
+                                     spine && j == 0, walk, c, cmn, cmx))
+        return m;
+      if (links(nd)[j].count != c)
+        return "sublayer count differs from child's element count";
+      if constexpr (kInlineKeys) {
+        if (!(spine && j == 0)) {
+          if (less(*cmn, keys(nd)[j]))
+            return "separator above the child's minimum";
+          if (prev_max != nullptr && less(keys(nd)[j], *prev_max))
+            return "separator below the previous child's maximum";
+        }
+      }
+      if (j == 0) mn = cmn;
+      prev_max = cmx;
+      total += c;
+    }
+    mx = prev_max;
+    cnt = total;
+    return nullptr;
+  }
+
+  [[no_unique_address]] Cmp cmp_;
+  slab_list_options opts_;
+  slab* head_ = nullptr;
+  slab* tail_ = nullptr;
+  inode* root_ = nullptr;
+  std::uint32_t height_ = 0;
+  std::uint32_t small_cap_ = 0;
+  size_type size_ = 0;
+  size_type slabs_ = 0;
+  size_type cursor_ = 0;
+  std::uint32_t fanout_ = 0;
+  bool small_ = true;
+  bool pinned_ = false;
+  double ratio_ = 0.9;
+  size_type ratio_min_slabs_ = 20;
+  pool_type pool_;
+};
+
+}  // namespace detail
+
+// Sorted set of unique elements stored in 1 KiB slabs.
+template <class T, class Cmp = std::less<T>, class Region = nexus::mmap_region>
+class slab_list : public detail::basic_slab_list<T, Cmp, Region, false> {
+  using base = detail::basic_slab_list<T, Cmp, Region, false>;
+
+ public:
+  using base::base;
+  slab_list() = default;
+  friend bool operator==(const slab_list& a, const slab_list& b) {
+    return static_cast<const base&>(a) == static_cast<const base&>(b);
+  }
+  friend void swap(slab_list& a, slab_list& b) noexcept { a.swap(b); }
+};
+
+// Sorted multiset: equal elements are kept in insertion order.
+template <class T, class Cmp = std::less<T>, class Region = nexus::mmap_region>
+class slab_multilist : public detail::basic_slab_list<T, Cmp, Region, true> {
+  using base = detail::basic_slab_list<T, Cmp, Region, true>;
+
+ public:
+  using base::base;
+  slab_multilist() = default;
+  friend bool operator==(const slab_multilist& a, const slab_multilist& b) {
+    return static_cast<const base&>(a) == static_cast<const base&>(b);
+  }
+  friend void swap(slab_multilist& a, slab_multilist& b) noexcept { a.swap(b); }
+};
+
+template <class T, class Cmp, class Region, class Pred>
+typename slab_list<T, Cmp, Region>::size_type erase_if(
+    slab_list<T, Cmp, Region>& l, Pred pred) {
+  return l.remove_if(std::move(pred));
+}
+template <class T, class Cmp, class Region, class Pred>
+typename slab_multilist<T, Cmp, Region>::size_type erase_if(
+    slab_multilist<T, Cmp, Region>& l, Pred pred) {
+  return l.remove_if(std::move(pred));
+}
+
+}  // namespace nexus
+// ---- end nexus/slab_list.hpp ----
 // ---- begin nexus/version.hpp ----
 // nexus-slab: library version. Kept in step with project(VERSION) in
 // CMakeLists.txt.

@@ -4,6 +4,9 @@
 
 #include <nexus/error.hpp>
 #include <nexus/heap_region.hpp>
+#include <nexus/key.hpp>
 #include <nexus/mmap_region.hpp>
 #include <nexus/region.hpp>
+#include <nexus/slab.hpp>
+#include <nexus/slab_list.hpp>
 #include <nexus/version.hpp>

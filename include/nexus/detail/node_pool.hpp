@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+// nexus-slab: a pool of fixed 1 KiB nodes carved from region-mapped chunks.
+// Used by nexus::slab_list for its slabs and sublayer nodes.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <new>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include <nexus/detail/config.hpp>
+#include <nexus/region.hpp>
+
+namespace nexus::detail {
+
+// Hands out 1 KiB, 64-byte aligned nodes. Memory comes from `Region` chunks
+// that grow geometrically from one page to 2 MiB (so a small list does not pin
+// 2 MiB) and are never returned until release_all(). Free nodes form an
+// intrusive LIFO list; never-used nodes are bumped from the newest chunk so a
+// first fill does not read cold free-list links.
+template <class Region>
+requires region<Region>
+class node_pool {
+ public:
+  static constexpr std::size_t node_size = 1024;
+  static constexpr std::size_t max_chunk = std::size_t{2} << 20;
+
+  node_pool() = default;
+  explicit node_pool(region_options opts) noexcept : opts_(opts) {}
+  node_pool(const node_pool&) = delete;
+  node_pool& operator=(const node_pool&) = delete;
+  node_pool(node_pool&& o) noexcept { take(o); }
+  node_pool& operator=(node_pool&& o) noexcept {
+    if (this != &o) {
+      release_all();
+      take(o);
+    }
+    return *this;
+  }
+  ~node_pool() { release_all(); }
+
+  // Nodes that can be handed out without mapping more memory.
+  [[nodiscard]] std::size_t available() const noexcept {
+    return free_count_ +
+           static_cast<std::size_t>(bump_end_ - bump_) / node_size;
+  }
+  [[nodiscard]] std::size_t in_use() const noexcept { return in_use_; }
+  [[nodiscard]] std::size_t mapped_bytes() const noexcept { return mapped_; }
+  [[nodiscard]] bool locked() const noexcept { return locked_; }
+  [[nodiscard]] const region_options& options() const noexcept { return opts_; }
+
+  // Makes sure `n` more nodes can be allocated with no mapping. Returns false
+  // (and changes nothing observable) when the region refuses memory.
+  [[nodiscard]] bool ensure(std::size_t n) {
+    const std::size_t have = available();
+    if (have >= n) return true;
+    return grow(n - have, 0);
+  }
+
+  // Like ensure(), but maps the whole shortfall as one chunk and reserves the
+  // bookkeeping so that later ensure() calls within it never allocate.
+  [[nodiscard]] bool reserve(std::size_t n) {
+    const std::size_t have = available();
+    if (have >= n) return true;
+    return grow(n - have, n - have);
+  }
+
+  // Precondition: available() > 0 (call ensure() first).
+  [[nodiscard]] void* allocate() noexcept {
+    NEXUS_ASSERT(available() > 0, "node_pool::allocate without ensure()");
+    ++in_use_;
+    if (free_ != nullptr) {
+      void* p = free_;
+      free_ = *static_cast<void**>(p);
+      --free_count_;
+      return p;
+    }
+    void* p = bump_;
+    bump_ += node_size;
+    return p;
+  }
+
+  void deallocate(void* p) noexcept {
+    --in_use_;
+    push_free(p);
+  }
+
+  // Pins every chunk; chunks mapped later are pinned as they are mapped.
+  // On failure nothing stays pinned by this call.
+  std::error_code lock() {
+    for (std::size_t i = 0; i < chunks_.size(); ++i) {
+      if (std::error_code ec = chunks_[i].lock()) {
+        for (std::size_t j = 0; j < i; ++j)
+          static_cast<void>(chunks_[j].unlock());
+        return ec;
+      }
+    }
+    locked_ = true;
+    return {};
+  }
+  std::error_code unlock() {
+    std::error_code first;
+    for (Region& r : chunks_) {
+      std::error_code ec = r.unlock();
+      if (ec && !first) first = ec;
+    }
+    locked_ = false;
+    return first;
+  }
+
+  // Unmaps every chunk. Every node must have been given back (or abandoned).
+  void release_all() noexcept {
+    for (Region& r : chunks_) r.unmap();
+    chunks_.clear();
+    free_ = nullptr;
+    free_count_ = 0;
+    bump_ = bump_end_ = nullptr;
+    mapped_ = 0;
+    in_use_ = 0;
+    next_chunk_ = 0;
+  }
+
+  void swap(node_pool& o) noexcept {
+    std::swap(chunks_, o.chunks_);
+    std::swap(free_, o.free_);
+    std::swap(free_count_, o.free_count_);
+    std::swap(bump_, o.bump_);
+    std::swap(bump_end_, o.bump_end_);
+    std::swap(mapped_, o.mapped_);
+    std::swap(in_use_, o.in_use_);
+    std::swap(next_chunk_, o.next_chunk_);
+    std::swap(opts_, o.opts_);
+    std::swap(locked_, o.locked_);
+  }
+
+ private:
+  void push_free(void* p) noexcept {
+    *static_cast<void**>(p) = free_;
+    free_ = p;
+    ++free_count_;
+  }
+
+  void take(node_pool& o) noexcept {
+    chunks_ = std::move(o.chunks_);
+    free_ = std::exchange(o.free_, nullptr);
+    free_count_ = std::exchange(o.free_count_, 0);
+    bump_ = std::exchange(o.bump_, nullptr);
+    bump_end_ = std::exchange(o.bump_end_, nullptr);
+    mapped_ = std::exchange(o.mapped_, 0);
+    in_use_ = std::exchange(o.in_use_, 0);
+    next_chunk_ = std::exchange(o.next_chunk_, 0);
+    opts_ = o.opts_;
+    locked_ = o.locked_;
+    o.chunks_.clear();
+  }
+
+  // Maps one chunk holding at least `nodes` nodes; `spare_slots` more chunk
+  // records are reserved so later growth needs no heap allocation.
+  bool grow(std::size_t nodes, std::size_t spare_slots) {
+    const std::size_t gran = Region::granularity(opts_.huge);
+    if (next_chunk_ == 0) next_chunk_ = gran;
+    std::size_t bytes = nodes * node_size;
+    if (bytes < next_chunk_) bytes = next_chunk_;
+    bytes = (bytes + gran - 1) / gran * gran;
+    // Reserve the chunk record first: if the heap refuses, nothing changed.
+    const std::size_t want = chunks_.size() + 1 + (spare_slots ? 8 : 0);
+    if (chunks_.capacity() < want) {
+#if NEXUS_HAS_EXCEPTIONS
+      try {
+        chunks_.reserve(want < 2 * chunks_.size() ? 2 * chunks_.size() : want);
+      } catch (const std::bad_alloc&) {
+        return false;
+      }
+#else
+      chunks_.reserve(want < 2 * chunks_.size() ? 2 * chunks_.size() : want);
+#endif
+    }
+    Region r;
+    if (r.map(bytes, opts_)) return false;
+    if (locked_ && r.lock()) {
+      r.unmap();
+      return false;
+    }
+    // Keep the unused tail of the previous chunk: thread it onto the free list.
+    while (bump_ != nullptr && bump_ + node_size <= bump_end_) {
+      push_free(bump_);
+      bump_ += node_size;
+    }
+    bump_ = static_cast<char*>(r.data());
+    bump_end_ = bump_ + r.size() / node_size * node_size;
+    mapped_ += r.size();
+    chunks_.push_back(std::move(r));
+    if (next_chunk_ < max_chunk) next_chunk_ *= 2;
+    return true;
+  }
+
+  std::vector<Region> chunks_;
+  void* free_ = nullptr;
+  std::size_t free_count_ = 0;
+  char* bump_ = nullptr;
+  char* bump_end_ = nullptr;
+  std::size_t mapped_ = 0;
+  std::size_t in_use_ = 0;
+  std::size_t next_chunk_ = 0;
+  region_options opts_{};
+  bool locked_ = false;
+};
+
+}  // namespace nexus::detail

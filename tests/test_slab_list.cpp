@@ -1,0 +1,710 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+// Unit tests for nexus::slab_list / nexus::slab_multilist: every operation of
+// the API, element lifetimes, move-only T, stateful comparators, memory
+// bounds in small-list mode, out-of-memory behaviour, mlock and shrink.
+#include <algorithm>
+#include <climits>
+#include <cstdint>
+#include <memory>
+#include <new>
+#include <nexus/heap_region.hpp>
+#include <nexus/slab_list.hpp>
+#include <random>
+#include <set>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "catch_shim.hpp"
+#include "os_probe.hpp"
+
+namespace {
+
+using u64 = std::uint64_t;
+using list_u64 = nexus::slab_list<u64>;
+
+static_assert(list_u64::slab_capacity >= 119);
+static_assert(std::is_nothrow_move_constructible_v<list_u64>);
+static_assert(std::is_nothrow_move_assignable_v<list_u64>);
+static_assert(std::bidirectional_iterator<list_u64::const_iterator>);
+static_assert(std::is_same_v<decltype(std::declval<list_u64&>().insert(u64{})),
+                             std::pair<list_u64::iterator, bool>>);
+static_assert(
+    std::is_same_v<
+        decltype(std::declval<nexus::slab_multilist<u64>&>().insert(u64{})),
+        nexus::slab_multilist<u64>::iterator>);
+
+template <class L>
+std::vector<typename L::value_type> contents(const L& l) {
+  return {l.begin(), l.end()};
+}
+
+// A shuffled 0..n-1 (times `stride`) so inserts land all over the list.
+std::vector<u64> shuffled(std::size_t n, u64 stride = 1, u64 seed = 7) {
+  std::vector<u64> v(n);
+  for (std::size_t i = 0; i < n; ++i) v[i] = i * stride;
+  std::shuffle(v.begin(), v.end(), std::mt19937_64(seed));
+  return v;
+}
+
+// Counts live objects so tests can prove each element is destroyed once.
+struct counted {
+  static inline long live = 0;
+  static inline long destroyed_twice = 0;
+  u64 v;
+  bool alive = true;
+  explicit counted(u64 x) : v(x) { ++live; }
+  counted(const counted& o) : v(o.v) { ++live; }
+  counted(counted&& o) noexcept : v(o.v) { ++live; }
+  counted& operator=(const counted&) = default;
+  counted& operator=(counted&&) noexcept = default;
+  ~counted() {
+    if (!alive) ++destroyed_twice;
+    alive = false;
+    --live;
+  }
+  friend bool operator<(const counted& a, const counted& b) {
+    return a.v < b.v;
+  }
+};
+
+// Move-only element ordered by its pointee.
+struct by_pointee {
+  bool operator()(const std::unique_ptr<int>& a,
+                  const std::unique_ptr<int>& b) const {
+    return *a < *b;
+  }
+};
+
+// A comparator with state: sorts ascending or descending.
+struct directed {
+  bool descending = false;
+  bool operator()(u64 a, u64 b) const { return descending ? b < a : a < b; }
+};
+
+// A region that refuses the k-th and later maps (fault injection).
+struct fault_plan {
+  static inline long maps_left = LONG_MAX;
+};
+class faulty_region {
+ public:
+  faulty_region() = default;
+  faulty_region(faulty_region&&) noexcept = default;
+  faulty_region& operator=(faulty_region&&) noexcept = default;
+  std::error_code map(std::size_t n, const nexus::region_options& o) {
+    if (fault_plan::maps_left <= 0)
+      return std::make_error_code(std::errc::not_enough_memory);
+    --fault_plan::maps_left;
+    return r_.map(n,
+                  nexus::region_options{nexus::huge_pages::none, o.prefault});
+  }
+  void unmap() noexcept { r_.unmap(); }
+  void* data() const noexcept { return r_.data(); }
+  std::size_t size() const noexcept { return r_.size(); }
+  bool empty() const noexcept { return r_.empty(); }
+  std::error_code lock() { return r_.lock(); }
+  std::error_code unlock() { return r_.unlock(); }
+  bool locked() const noexcept { return r_.locked(); }
+  std::error_code collapse() { return r_.collapse(); }
+  static std::size_t granularity(nexus::huge_pages) noexcept { return 4096; }
+
+ private:
+  nexus::heap_region r_;
+};
+static_assert(nexus::region<faulty_region>);
+
+}  // namespace
+
+TEST_CASE("empty slab_list has no elements and no memory") {
+  list_u64 l;
+  CHECK(l.empty());
+  CHECK(l.size() == 0);
+  CHECK(l.begin() == l.end());
+  CHECK(l.rbegin() == l.rend());
+  CHECK(l.find(3) == l.end());
+  CHECK_FALSE(l.contains(3));
+  CHECK(l.count(3) == 0);
+  CHECK(l.erase(3) == 0);
+  CHECK(l.lower_bound(3) == l.end());
+  CHECK(l.nth(0) == l.end());
+  CHECK(l.memory_size() == 0);
+  CHECK(l.slab_count() == 0);
+  CHECK(l.sublayer_count() == 0);
+  CHECK(l.check_invariants());
+}
+
+TEST_CASE("insert keeps elements sorted and unique") {
+  list_u64 l;
+  for (u64 k : shuffled(5000, 3)) {
+    auto [it, inserted] = l.insert(k);
+    REQUIRE(inserted);
+    REQUIRE(*it == k);
+  }
+  REQUIRE(l.size() == 5000);
+  REQUIRE(l.check_invariants());
+  auto [it, inserted] = l.insert(u64{300});
+  CHECK_FALSE(inserted);
+  CHECK(*it == 300);
+  CHECK(l.size() == 5000);
+  CHECK(std::is_sorted(l.begin(), l.end()));
+  CHECK(std::adjacent_find(l.begin(), l.end()) == l.end());
+  CHECK(l.front() == 0);
+  CHECK(l.back() == 4999 * 3);
+  CHECK(l.slab_count() > 1);
+}
+
+TEST_CASE("emplace, rvalue insert and insert_or_replace") {
+  nexus::slab_list<std::string> l;
+  auto [a, ins_a] = l.emplace(5, 'x');
+  CHECK(ins_a);
+  CHECK(*a == "xxxxx");
+  std::string s = "hello";
+  auto [b, ins_b] = l.insert(std::move(s));
+  CHECK(ins_b);
+  CHECK(*b == "hello");
+  // Replacing returns the old element; equivalence is by the comparator, so
+  // use one that only looks at the first character.
+  struct first_char {
+    bool operator()(const std::string& x, const std::string& y) const {
+      return x[0] < y[0];
+    }
+  };
+  nexus::slab_list<std::string, first_char> f;
+  CHECK_FALSE(f.insert_or_replace("apple").has_value());
+  auto old = f.insert_or_replace("avocado");
+  REQUIRE(old.has_value());
+  CHECK(*old == "apple");
+  CHECK(f.size() == 1);
+  CHECK(*f.begin() == "avocado");
+}
+
+TEST_CASE("lookups: find, contains, count, bounds, equal_range") {
+  list_u64 l;
+  for (u64 k : shuffled(20000, 2)) l.insert(k);  // even numbers 0..39998
+  for (u64 q = 0; q < 40010; q += 7) {
+    INFO("q = " << q);
+    const bool present = q % 2 == 0 && q < 40000;
+    REQUIRE(l.contains(q) == present);
+    REQUIRE(l.count(q) == (present ? 1u : 0u));
+    auto lb = l.lower_bound(q);
+    auto ub = l.upper_bound(q);
+    const u64 want_lb = (q + 1) / 2 * 2;
+    const u64 want_ub = q / 2 * 2 + 2;
+    if (want_lb < 40000)
+      REQUIRE(*lb == want_lb);
+    else
+      REQUIRE(lb == l.end());
+    if (want_ub < 40000)
+      REQUIRE(*ub == want_ub);
+    else
+      REQUIRE(ub == l.end());
+    auto [a, b] = l.equal_range(q);
+    REQUIRE(a == lb);
+    REQUIRE(b == ub);
+  }
+}
+
+TEST_CASE("heterogeneous lookup with a transparent comparator") {
+  nexus::slab_list<std::string, std::less<>> l;
+  for (int i = 0; i < 500; ++i) l.insert("key" + std::to_string(i));
+  std::string_view k = "key42";
+  CHECK(l.contains(k));
+  CHECK(*l.find(k) == "key42");
+  CHECK(l.count(std::string_view("nope")) == 0);
+  CHECK(*l.lower_bound(std::string_view("key420")) == "key420");
+  CHECK(l.erase(std::string_view("key42")) == 1);
+  CHECK_FALSE(l.contains(k));
+  CHECK(l.check_invariants());
+}
+
+TEST_CASE("erase by key, iterator and range") {
+  list_u64 l;
+  std::set<u64> ref;
+  for (u64 k : shuffled(30000)) {
+    l.insert(k);
+    ref.insert(k);
+  }
+  // erase(iterator) returns the following element.
+  auto it = l.find(1000);
+  auto next = l.erase(it);
+  ref.erase(1000);
+  REQUIRE(next != l.end());
+  CHECK(*next == 1001);
+  // erase(range) over many slabs.
+  auto first = l.lower_bound(5000), last = l.lower_bound(17000);
+  auto after = l.erase(first, last);
+  ref.erase(ref.lower_bound(5000), ref.lower_bound(17000));
+  CHECK(*after == 17000);
+  CHECK(l.size() == ref.size());
+  CHECK(contents(l) == std::vector<u64>(ref.begin(), ref.end()));
+  // Erase every remaining key twice: the second time it is absent (and it
+  // may have been a slab's maximum).
+  for (u64 k : shuffled(30000)) {
+    REQUIRE(l.erase(k) == ref.erase(k));
+    REQUIRE(l.erase(k) == 0);
+  }
+  CHECK(l.empty());
+  CHECK(l.check_invariants());
+  CHECK(l.erase(l.begin(), l.end()) == l.end());
+}
+
+TEST_CASE("erase of an absent key equal to a slab's former maximum") {
+  list_u64 l;
+  for (u64 k = 0; k < 4000; ++k) l.insert(k);
+  // The last element of every slab is the element before each slab start;
+  // find slab boundaries through iteration of nth over capacity multiples.
+  std::vector<u64> maxima;
+  for (auto it = l.begin(); it != l.end();) {
+    auto nx = std::next(it);
+    if (nx == l.end() || &*nx != &*it + 1) maxima.push_back(*it);  // slab ends
+    it = nx;
+  }
+  REQUIRE(maxima.size() == l.slab_count());
+  for (u64 m : maxima) {
+    REQUIRE(l.erase(m) == 1);
+    REQUIRE(l.erase(m) == 0);
+    REQUIRE_FALSE(l.contains(m));
+    REQUIRE(l.check_invariants());
+  }
+}
+
+TEST_CASE("nexus::erase_if removes matching elements") {
+  list_u64 l;
+  for (u64 k : shuffled(50000)) l.insert(k);
+  const auto removed = nexus::erase_if(l, [](u64 x) { return x % 3 != 0; });
+  CHECK(removed == 50000 - 16667);
+  CHECK(l.size() == 16667);
+  CHECK(l.check_invariants());
+  u64 expect = 0;
+  for (u64 x : l) {
+    REQUIRE(x == expect);
+    expect += 3;
+  }
+  nexus::slab_multilist<u64> m;
+  for (int i = 0; i < 100; ++i) m.insert(u64(i % 10));
+  CHECK(nexus::erase_if(m, [](u64 x) { return x == 4; }) == 10);
+  CHECK(m.count(4) == 0);
+  CHECK(m.size() == 90);
+}
+
+TEST_CASE("front, back, pop_front, pop_back") {
+  list_u64 l;
+  for (u64 k : shuffled(1000)) l.insert(k);
+  for (u64 i = 0; i < 400; ++i) {
+    REQUIRE(l.front() == i);
+    REQUIRE(l.back() == 999 - i);
+    l.pop_front();
+    l.pop_back();
+  }
+  CHECK(l.size() == 200);
+  CHECK(l.front() == 400);
+  CHECK(l.back() == 599);
+  CHECK(l.check_invariants());
+}
+
+TEST_CASE("nth and index_of are consistent over 10^5+ elements") {
+  list_u64 l;
+  const std::size_t n = 150000;
+  for (u64 k : shuffled(n, 5)) l.insert(k);
+  REQUIRE(l.sublayer_count() >= 1);
+  REQUIRE(l.check_invariants());
+  for (std::size_t i = 0; i < n; i += 13) {
+    auto it = l.nth(i);
+    REQUIRE(*it == i * 5);
+    REQUIRE(l.index_of(it) == i);
+  }
+  CHECK(l.nth(n) == l.end());
+  CHECK(l.index_of(l.end()) == n);
+  CHECK(l.index_of(l.begin()) == 0);
+}
+
+TEST_CASE("iterators walk both ways and reverse iterators mirror them") {
+  list_u64 l;
+  for (u64 k : shuffled(3000)) l.insert(k);
+  std::vector<u64> fwd(l.begin(), l.end());
+  std::vector<u64> rev(l.rbegin(), l.rend());
+  std::reverse(rev.begin(), rev.end());
+  CHECK(fwd == rev);
+  auto it = l.end();
+  for (u64 i = 3000; i-- > 0;) {
+    --it;
+    REQUIRE(*it == i);
+  }
+  CHECK(it == l.begin());
+}
+
+TEST_CASE("copies are deep, moves and swaps transfer contents, == compares") {
+  list_u64 a;
+  for (u64 k : shuffled(10000)) a.insert(k);
+  list_u64 b(a);
+  CHECK(a == b);
+  CHECK(b.check_invariants());
+  b.erase(5);
+  CHECK(a.contains(5));
+  CHECK_FALSE(a == b);
+  list_u64 c(std::move(b));
+  CHECK(c.size() == 9999);
+  CHECK(b.empty());  // NOLINT(bugprone-use-after-move): moved-from is empty
+  CHECK(b.check_invariants());
+  b.insert(1);  // moved-from list is usable
+  CHECK(b.size() == 1);
+  swap(b, c);
+  CHECK(b.size() == 9999);
+  CHECK(c.size() == 1);
+  list_u64 d;
+  d = a;
+  CHECK(d == a);
+  d = std::move(c);
+  CHECK(d.size() == 1);
+  nexus::slab_list<std::string> s1{"a", "bb", "ccc"};
+  nexus::slab_list<std::string> s2 = s1;
+  CHECK(s1 == s2);
+}
+
+TEST_CASE("every element is destroyed exactly once") {
+  counted::live = 0;
+  counted::destroyed_twice = 0;
+  {
+    nexus::slab_list<counted> l;
+    for (u64 k : shuffled(20000)) l.emplace(k);
+    for (u64 k : shuffled(20000)) l.insert(counted(k));  // duplicates
+    // Sublayers hold copies of some elements as separators, so live objects
+    // are the elements plus a few hundred keys.
+    CHECK(counted::live >= 20000);
+    CHECK(counted::live < 21000);
+    for (u64 k = 0; k < 20000; k += 2) l.erase(counted(k));
+    CHECK(counted::live >= 10000);
+    CHECK(counted::live < 11000);
+    nexus::slab_list<counted> copy(l);
+    CHECK(counted::live >= 20000);
+    nexus::erase_if(copy, [](const counted& c) { return c.v % 4 == 1; });
+    copy.shrink_to_fit();
+    CHECK(copy.check_invariants());
+    l.clear();
+    CHECK(counted::live >= 5000);
+    CHECK(counted::live < 5500);
+    auto old = copy.insert_or_replace(counted(3));
+    CHECK(old.has_value());
+  }
+  CHECK(counted::live == 0);
+  CHECK(counted::destroyed_twice == 0);
+}
+
+TEST_CASE("move-only elements work (separators are not copied)") {
+  nexus::slab_list<std::unique_ptr<int>, by_pointee> l;
+  for (u64 k : shuffled(20000))
+    l.insert(std::make_unique<int>(static_cast<int>(k)));
+  CHECK(l.size() == 20000);
+  CHECK(l.sublayer_count() >= 1);
+  CHECK(l.check_invariants());
+  auto probe = std::make_unique<int>(777);
+  CHECK(l.contains(probe));
+  CHECK(l.erase(probe) == 1);
+  CHECK_FALSE(l.contains(probe));
+  int expect = 0;
+  for (const auto& p : l) {
+    if (expect == 777) ++expect;
+    REQUIRE(*p == expect++);
+  }
+  for (u64 k : shuffled(20000)) {
+    auto q = std::make_unique<int>(static_cast<int>(k));
+    l.erase(q);
+  }
+  CHECK(l.empty());
+  CHECK(l.check_invariants());
+}
+
+TEST_CASE("large elements: few per slab and no inline separators") {
+  struct big {
+    u64 key;
+    u64 pad[23];
+  };
+  struct by_key {
+    bool operator()(const big& a, const big& b) const { return a.key < b.key; }
+  };
+  using big_list = nexus::slab_list<big, by_key>;
+  static_assert(big_list::slab_capacity == (1024 - 24) / sizeof(big));
+  big_list l;
+  std::set<u64> ref;
+  std::mt19937_64 rng(99);
+  for (int i = 0; i < 6000; ++i) {
+    const u64 k = rng() % 5000;
+    big b{};
+    b.key = k;
+    b.pad[22] = k;
+    if (rng() % 3 != 0) {
+      REQUIRE(l.insert(b).second == ref.insert(k).second);
+    } else {
+      REQUIRE(l.erase(b) == ref.erase(k));
+    }
+    if (i % 50 == 0) REQUIRE(l.check_invariants());
+  }
+  REQUIRE(l.check_invariants());
+  CHECK(l.sublayer_count() >= 1);
+  REQUIRE(l.size() == ref.size());
+  auto it = ref.begin();
+  for (const big& b : l) {
+    REQUIRE(b.key == *it++);
+    REQUIRE(b.pad[22] == b.key);
+  }
+}
+
+TEST_CASE("a stateful comparator orders the list and is copied with it") {
+  nexus::slab_list<u64, directed> l(nexus::slab_list_options{}, directed{true});
+  for (u64 k : shuffled(5000)) l.insert(k);
+  CHECK(l.front() == 4999);
+  CHECK(l.back() == 0);
+  CHECK(std::is_sorted(l.begin(), l.end(), std::greater<u64>()));
+  auto copy = l;
+  CHECK(copy.key_comp().descending);
+  copy.insert(10000);
+  CHECK(copy.front() == 10000);
+  CHECK(l.check_invariants());
+}
+
+TEST_CASE("multilist keeps duplicates in insertion order") {
+  struct tagged {
+    u64 key;
+    int tag;
+  };
+  struct by_key {
+    bool operator()(const tagged& a, const tagged& b) const {
+      return a.key < b.key;
+    }
+  };
+  nexus::slab_multilist<tagged, by_key> m;
+  for (int i = 0; i < 3000; ++i) m.insert(tagged{u64(i % 7), i});
+  CHECK(m.size() == 3000);
+  CHECK(m.check_invariants());
+  CHECK(m.count(tagged{3, 0}) == 3000 / 7 + (3 < 3000 % 7 ? 1 : 0));
+  int last_tag = -1;
+  auto [a, b] = m.equal_range(tagged{5, 0});
+  for (auto it = a; it != b; ++it) {
+    REQUIRE(it->key == 5);
+    REQUIRE(it->tag > last_tag);
+    last_tag = it->tag;
+  }
+  CHECK(m.erase(tagged{5, 0}) == 3000 / 7);
+  CHECK(m.count(tagged{5, 0}) == 0);
+  CHECK(m.check_invariants());
+}
+
+TEST_CASE("small-list mode stays within twice the element bytes") {
+  list_u64 l;
+  constexpr std::size_t cap = list_u64::slab_capacity;
+  const std::size_t constant = 64;  // buffer header
+  std::size_t n = 0;
+  for (u64 k : shuffled(cap, 1, 3)) {
+    l.insert(k);
+    ++n;
+    INFO("size " << n);
+    if (l.slab_count() == 0) {  // small mode
+      REQUIRE(l.memory_size() <= 2 * n * sizeof(u64) + constant);
+    }
+    REQUIRE(l.check_invariants());
+  }
+  CHECK(l.slab_count() == 1);  // converted once it reached half a slab
+  CHECK(n >= cap / 2);
+  // Shrinking converts back (with hysteresis) and keeps the bound.
+  for (u64 k : shuffled(cap, 1, 4)) {
+    l.erase(k);
+    --n;
+    if (n == 0) break;
+    INFO("size " << n);
+    if (l.slab_count() == 0) {
+      REQUIRE(l.memory_size() <= 2 * n * sizeof(u64) + constant);
+    }
+    REQUIRE(l.check_invariants());
+  }
+  CHECK(l.memory_size() == 0);
+}
+
+TEST_CASE(
+    "alternating insert and erase at the small-list boundary does not thrash") {
+  list_u64 l;
+  const u64 half = list_u64::slab_capacity / 2;
+  for (u64 k = 0; k < half; ++k) l.insert(k);
+  REQUIRE(l.slab_count() == 1);
+  for (int i = 0; i < 100; ++i) {
+    l.erase(0);
+    REQUIRE(l.slab_count() == 1);
+    l.insert(0);
+  }
+  CHECK(l.check_invariants());
+}
+
+TEST_CASE("sublayers attach above the threshold and detach below half of it") {
+  nexus::slab_list_options o;
+  o.sublayer_threshold = 6;
+  list_u64 l(o);
+  u64 k = 0;
+  while (l.sublayer_count() == 0) {
+    l.insert(k++);
+    REQUIRE(l.slab_count() <= 7);
+  }
+  CHECK(l.slab_count() == 7);
+  REQUIRE(l.check_invariants());
+  while (l.sublayer_count() != 0) l.erase(--k);
+  CHECK(l.slab_count() <= 3);
+  CHECK(l.check_invariants());
+}
+
+TEST_CASE("small fanout builds at least three sublayers") {
+  nexus::slab_list_options o;
+  o.sublayer_threshold = 2;
+  o.sublayer_fanout = 4;
+  o.min_capacity_ratio = 0.5;
+  list_u64 l(o);
+  for (u64 k : shuffled(20000)) l.insert(k);
+  CHECK(l.sublayer_count() >= 3);
+  CHECK(l.sublayer_count() <= list_u64::max_sublayers);
+  CHECK(l.check_invariants());
+  for (std::size_t i = 0; i < 20000; i += 101) REQUIRE(*l.nth(i) == i);
+}
+
+TEST_CASE("sublayers stop at 8: a ninth is refused and the list is unchanged") {
+#if NEXUS_HAS_EXCEPTIONS
+  nexus::slab_list_options o;
+  o.sublayer_threshold = 1;
+  o.sublayer_fanout = 4;
+  o.min_capacity_ratio = 0.5;
+  list_u64 l(o);
+  std::mt19937_64 rng(8);
+  bool refused = false;
+  for (int i = 0; i < 3000000 && !refused; ++i) {
+    const u64 k = rng();
+    const auto before = l.size();
+    try {
+      l.insert(k);
+    } catch (const std::length_error&) {
+      refused = true;
+      CHECK(l.size() == before);
+      CHECK_FALSE(l.contains(k));
+    }
+  }
+  CHECK(refused);
+  CHECK(l.sublayer_count() == list_u64::max_sublayers);
+  CHECK(l.check_invariants());
+#else
+  NEXUS_SKIP("needs exceptions");
+#endif
+}
+
+TEST_CASE("the minimum capacity ratio holds after erasing most elements") {
+  list_u64 l;
+  for (u64 k : shuffled(100000)) l.insert(k);
+  const auto slabs_full = l.slab_count();
+  std::mt19937_64 rng(11);
+  for (u64 k : shuffled(100000, 1, 5))
+    if (rng() % 4 != 0) l.erase(k);
+  REQUIRE(l.check_invariants());
+  const double fill =
+      double(l.size()) / double(l.slab_count() * list_u64::slab_capacity);
+  CHECK(fill >= l.options().min_capacity_ratio);
+  CHECK(l.slab_count() < slabs_full / 2);
+}
+
+TEST_CASE("shrink_to_fit returns memory and keeps the elements") {
+  list_u64 l;
+  for (u64 k : shuffled(200000)) l.insert(k);
+  for (u64 k = 0; k < 200000; ++k)
+    if (k % 10 != 0) l.erase(k);
+  const auto before = l.memory_size();
+  l.shrink_to_fit();
+  CHECK(l.memory_size() < before / 4);
+  CHECK(l.size() == 20000);
+  CHECK(l.check_invariants());
+  u64 expect = 0;
+  for (u64 x : l) {
+    REQUIRE(x == expect);
+    expect += 10;
+  }
+  l.insert(5);  // still usable
+  CHECK(l.check_invariants());
+}
+
+TEST_CASE("erasing most of a large list returns memory without shrink_to_fit") {
+  list_u64 l;
+  const std::size_t n = 1000000;
+  for (u64 k : shuffled(n)) l.insert(k);
+  const auto peak = l.memory_size();
+  REQUIRE(peak >= n * sizeof(u64));
+  for (u64 k : shuffled(n, 1, 9))
+    if (k % 10 < 7) l.erase(k);
+  CHECK(l.memory_size() < peak * 6 / 10);
+  CHECK(l.size() == n * 3 / 10);
+  CHECK(l.check_invariants());
+  // reserve() pins the memory: no automatic trimming then.
+  list_u64 r;
+  r.reserve(n);
+  const auto reserved = r.memory_size();
+  for (u64 k : shuffled(n)) r.insert(k);
+  for (u64 k = 0; k < n; ++k)
+    if (k % 10 < 7) r.erase(k);
+  CHECK(r.memory_size() == reserved);
+}
+
+TEST_CASE("out of memory during insert leaves the list unchanged") {
+  using flist = nexus::slab_list<std::string, std::less<>, faulty_region>;
+  // Chunks double in size, so 40000 strings need about 8 maps.
+  for (long budget = 0; budget < 8; ++budget) {
+    INFO("maps allowed: " << budget);
+    fault_plan::maps_left = budget;
+    flist l;
+    std::vector<std::string> seen;
+    std::mt19937_64 rng(static_cast<u64>(budget));
+    bool failed = false;
+    for (int i = 0; i < 40000 && !failed; ++i) {
+      std::string v = "value-" + std::to_string(rng() % 1000000);
+      std::vector<std::string> before(l.begin(), l.end());
+      const std::string copy = v;
+      auto r = l.try_insert(std::move(v));
+      if (!r) {
+        failed = true;
+        REQUIRE(v == copy);  // argument untouched
+        REQUIRE(std::vector<std::string>(l.begin(), l.end()) == before);
+        REQUIRE(l.check_invariants());
+#if NEXUS_HAS_EXCEPTIONS
+        REQUIRE_THROWS_AS(l.insert(copy), std::bad_alloc);
+        REQUIRE(std::vector<std::string>(l.begin(), l.end()) == before);
+        REQUIRE(l.check_invariants());
+#endif
+      }
+    }
+    CHECK(failed);
+    fault_plan::maps_left = LONG_MAX;
+    // Memory is back: the list keeps working.
+    for (int i = 0; i < 2000; ++i) l.insert("more-" + std::to_string(i));
+    CHECK(l.check_invariants());
+  }
+}
+
+TEST_CASE("mlock pins every chunk, including chunks mapped later") {
+  if (NEXUS_TEST_SANITIZED) NEXUS_SKIP("sanitizer runtimes make mlock a no-op");
+  list_u64 l;
+  l.insert(1);
+  for (u64 k = 0; k < 200; ++k) l.insert(k);
+  const auto before = nexus::test::locked_bytes();
+  if (!before) NEXUS_SKIP("VmLck not available");
+  if (std::error_code ec = l.mlock())
+    NEXUS_SKIP("mlock refused: " << ec.message());
+  for (u64 k : shuffled(300000)) l.insert(k);
+  const auto after = nexus::test::locked_bytes();
+  REQUIRE(after);
+  CHECK(*after >= *before + l.memory_size() - 4096);
+  CHECK_FALSE(l.munlock());
+  const auto unlocked = nexus::test::locked_bytes();
+  REQUIRE(unlocked);
+  CHECK(*unlocked + l.memory_size() <= *after + 4096);
+}
+
+TEST_CASE("huge page option maps chunks that can be backed by THP") {
+  nexus::slab_list_options o;
+  o.huge_pages = nexus::huge_pages::transparent;
+  list_u64 l(o);
+  for (u64 k : shuffled(100000)) l.insert(k);
+  CHECK(l.size() == 100000);
+  CHECK(l.check_invariants());
+}
