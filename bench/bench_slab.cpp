@@ -19,6 +19,7 @@
 
 #include <nexus/slab.hpp>
 
+#include "slab_values.hpp"
 #include "vector_slab.hpp"
 
 #if defined(NEXUS_HAVE_PLF_COLONY) && NEXUS_HAVE_PLF_COLONY
@@ -30,29 +31,9 @@
 
 namespace {
 
-struct blob64 {
-  std::uint64_t words[8];
-};
-
-template <class T>
-T make_value(std::uint64_t i) noexcept {
-  if constexpr (std::is_same_v<T, blob64>) {
-    blob64 b{};
-    b.words[0] = i;
-    return b;
-  } else {
-    return static_cast<T>(i);
-  }
-}
-
-template <class T>
-std::uint64_t digest(const T& v) noexcept {
-  if constexpr (std::is_same_v<T, blob64>) {
-    return v.words[0];
-  } else {
-    return static_cast<std::uint64_t>(v);
-  }
-}
+using nexus_bench::blob64;
+using nexus_bench::digest;
+using nexus_bench::make_value;
 
 // Uniform adapters: create(n), insert, get, remove.
 template <class T>

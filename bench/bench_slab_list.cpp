@@ -24,22 +24,7 @@
 #include <malloc.h>
 #endif
 
-#if __has_include(<nexus/slab_list.hpp>)
-#include <nexus/slab_list.hpp>
-#define NEXUS_BENCH_SLAB_LIST 1
-#else
-#define NEXUS_BENCH_SLAB_LIST 0
-#endif
-
-#if !defined(NEXUS_HAVE_ABSL) && __has_include(<absl/container/btree_set.h>)
-#define NEXUS_HAVE_ABSL 1
-#endif
-#if defined(NEXUS_HAVE_ABSL) && NEXUS_HAVE_ABSL
-#include <absl/container/btree_set.h>
-#define NEXUS_BENCH_ABSL 1
-#else
-#define NEXUS_BENCH_ABSL 0
-#endif
+#include "slab_list_contenders.hpp"
 
 namespace {
 
@@ -83,20 +68,16 @@ const key_set& keys(std::size_t n) {
   return cache.emplace(n, std::move(k)).first->second;
 }
 
-#if NEXUS_BENCH_SLAB_LIST
 using slab_list_type = nexus::slab_list<key_type>;
-#endif
 
 // Bytes the container holds: mapped bytes for slab_list, heap growth since
 // `heap_before` for the heap-based contenders.
 template <class Set>
 double bytes_held(const Set& s, std::size_t heap_before) {
-#if NEXUS_BENCH_SLAB_LIST
   if constexpr (std::is_same_v<Set, slab_list_type>) {
     (void)heap_before;
     return static_cast<double>(s.memory_size());
   }
-#endif
   (void)s;
   return static_cast<double>(heap_in_use() - heap_before);
 }
@@ -202,7 +183,6 @@ void BM_iterate(benchmark::State& st) {
   set_counters(st, static_cast<std::size_t>(st.iterations()) * n, bytes, n);
 }
 
-#if NEXUS_BENCH_SLAB_LIST
 void BM_nth(benchmark::State& st) {
   const auto n = static_cast<std::size_t>(st.range(0));
   std::size_t heap0 = 0;
@@ -219,7 +199,6 @@ void BM_nth(benchmark::State& st) {
   }
   set_counters(st, static_cast<std::size_t>(st.iterations()), bytes, n);
 }
-#endif
 
 template <class Set>
 void register_all(const std::string& name) {
@@ -238,12 +217,10 @@ void register_all(const std::string& name) {
 
 // Registration at static-initialisation time, so benchmark_main finds them.
 const bool registered = [] {
-#if NEXUS_BENCH_SLAB_LIST
   register_all<slab_list_type>("slab_list");
   benchmark::RegisterBenchmark("BM_nth/slab_list", &BM_nth)
       ->Arg(100000)
       ->Arg(1000000);
-#endif
 #if NEXUS_BENCH_ABSL
   register_all<absl::btree_set<key_type>>("absl_btree_set");
 #endif

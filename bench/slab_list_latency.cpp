@@ -45,22 +45,7 @@
 #include <time.h>
 #endif
 
-#if __has_include(<nexus/slab_list.hpp>)
-#include <nexus/slab_list.hpp>
-#define NEXUS_BENCH_SLAB_LIST 1
-#else
-#define NEXUS_BENCH_SLAB_LIST 0
-#endif
-
-#if !defined(NEXUS_HAVE_ABSL) && __has_include(<absl/container/btree_set.h>)
-#define NEXUS_HAVE_ABSL 1
-#endif
-#if defined(NEXUS_HAVE_ABSL) && NEXUS_HAVE_ABSL
-#include <absl/container/btree_set.h>
-#define NEXUS_BENCH_ABSL 1
-#else
-#define NEXUS_BENCH_ABSL 0
-#endif
+#include "slab_list_contenders.hpp"
 
 namespace {
 
@@ -260,17 +245,11 @@ workload make_workload(std::size_t n, bool ascending, key_t64 seed) {
 
 // ---------------------------------------------------------------- contenders
 
-#if NEXUS_BENCH_SLAB_LIST
 using slab_list_type = nexus::slab_list<key_t64>;
-#endif
 
 template <class Set>
 constexpr bool is_slab_list() {
-#if NEXUS_BENCH_SLAB_LIST
   return std::is_same_v<Set, slab_list_type>;
-#else
-  return false;
-#endif
 }
 
 // Runs the structure's own invariant check, when it has one; returns a
@@ -341,7 +320,6 @@ void run_contender(const char* name, const workload& w, bool verify,
 
     const std::size_t heap_full = heap_in_use() - heap0;
     if constexpr (is_slab_list<Set>()) {
-#if NEXUS_BENCH_SLAB_LIST
       out.add(n, order, name, "bytes_per_elem",
               static_cast<double>(s.memory_size()) / dn);
       out.add(n, order, name, "heap_bytes_per_elem",
@@ -353,7 +331,6 @@ void run_contender(const char* name, const workload& w, bool verify,
               static_cast<double>(s.sublayer_count()));
       if (const char* m = verify ? broken_invariant(s) : nullptr)
         fail(name, n, w.order, "insert", 0, 0, m);
-#endif
     } else {
       out.add(n, order, name, "bytes_per_elem",
               static_cast<double>(heap_full) / dn);
@@ -388,7 +365,6 @@ void run_contender(const char* name, const workload& w, bool verify,
 
     // nth (positional access): only slab_list has it
     if constexpr (is_slab_list<Set>()) {
-#if NEXUS_BENCH_SLAB_LIST
       t0 = stopwatch();
       key_t64 nsum = 0;
       for (std::size_t i : w.nth_index) nsum += *s.nth(i);
@@ -405,7 +381,6 @@ void run_contender(const char* name, const workload& w, bool verify,
       }
       out.add(n, order, name, "nth_ns",
               secs * 1e9 / static_cast<double>(w.nth_index.size()));
-#endif
     }
 
     // erase: the first half (in erase order) is timed, from the full
@@ -425,7 +400,6 @@ void run_contender(const char* name, const workload& w, bool verify,
            "size() wrong after erasing half");
     const auto live = static_cast<double>(n - half);
     if constexpr (is_slab_list<Set>()) {
-#if NEXUS_BENCH_SLAB_LIST
       out.add(n, order, name, "bytes_per_live_elem_half",
               static_cast<double>(s.memory_size()) / live);
       out.add(n, order, name, "slab_fill_half",
@@ -452,7 +426,6 @@ void run_contender(const char* name, const workload& w, bool verify,
               static_cast<double>(s.memory_size()) / live);
       if (const char* m = verify ? broken_invariant(s) : nullptr)
         fail(name, n, w.order, "shrink_to_fit", 0, 0, m);
-#endif
     } else {
       out.add(n, order, name, "bytes_per_live_elem_half",
               static_cast<double>(heap_in_use() - heap0) / live);
@@ -481,9 +454,7 @@ struct contender {
 
 std::vector<contender> contenders(bool with_std_set) {
   std::vector<contender> c;
-#if NEXUS_BENCH_SLAB_LIST
   c.push_back({"nexus::slab_list", &run_contender<slab_list_type>});
-#endif
 #if NEXUS_BENCH_ABSL
   c.push_back({"absl::btree_set", &run_contender<absl::btree_set<key_t64>>});
 #endif
@@ -528,7 +499,7 @@ void print_tables(const results& r, const std::vector<std::size_t>& sizes,
       }
     }
   }
-#if NEXUS_BENCH_ABSL && NEXUS_BENCH_SLAB_LIST
+#if NEXUS_BENCH_ABSL
   std::printf(
       "\n#### nexus::slab_list / absl::btree_set (median values; < 1 means "
       "slab_list is faster or smaller)\n\n"
@@ -562,7 +533,6 @@ void print_tables(const results& r, const std::vector<std::size_t>& sizes,
   }
 #endif
   // Informational: slab fill and layer count for ours.
-#if NEXUS_BENCH_SLAB_LIST
   std::printf("\nnexus::slab_list structure (median):\n");
   for (const char* order : {"random", "ascending"})
     for (std::size_t n : sizes)
@@ -578,7 +548,6 @@ void print_tables(const results& r, const std::vector<std::size_t>& sizes,
           r.median(n, order, "nexus::slab_list",
                    "bytes_per_live_elem_half_shrunk"),
           r.median(n, order, "nexus::slab_list", "shrink_ms"));
-#endif
 }
 
 bool write_csv(const results& r, const char* path) {
@@ -601,7 +570,6 @@ bool write_csv(const results& r, const char* path) {
 // ---------------------------------------------------------------- huge run
 
 int huge_run(std::size_t n, key_t64 seed) {
-#if NEXUS_BENCH_SLAB_LIST
   std::printf("huge run: %zu random uint64_t into nexus::slab_list only\n", n);
   std::fflush(stdout);
   slab_list_type s;
@@ -667,12 +635,6 @@ int huge_run(std::size_t n, key_t64 seed) {
       static_cast<std::size_t>(s.sublayer_count()),
       static_cast<double>(max_rss_kib()) / (1 << 20));
   return 0;
-#else
-  (void)n;
-  (void)seed;
-  std::fprintf(stderr, "--huge-run needs <nexus/slab_list.hpp>\n");
-  return 1;
-#endif
 }
 
 void usage() {
@@ -751,8 +713,6 @@ int main(int argc, char** argv) {
   if (sizes.empty()) sizes.push_back(std::max<std::size_t>(max_n, 2));
 
   const std::vector<contender> cs = contenders(with_std_set);
-  if (!NEXUS_BENCH_SLAB_LIST)
-    std::printf("note: <nexus/slab_list.hpp> not found, slab_list skipped\n");
   if (!NEXUS_BENCH_ABSL)
     std::printf("note: absl::btree_set not found, skipped\n");
   std::printf("sizes:");
