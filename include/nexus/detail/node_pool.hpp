@@ -17,7 +17,10 @@ namespace nexus::detail {
 
 // Hands out 1 KiB, 64-byte aligned nodes. Memory comes from `Region` chunks
 // that grow geometrically from one page to 2 MiB (so a small list does not pin
-// 2 MiB) and are never returned until release_all(). Free nodes form an
+// 2 MiB) and are never returned until release_all(). Each new chunk is half of
+// what is already mapped, so a fresh mapping never takes the total past 1.5x
+// the memory in use: growing by doubling would let a list that just filled its
+// chunks hold under half of its mapped bytes. Free nodes form an
 // intrusive LIFO list; never-used nodes are bumped from the newest chunk so a
 // first fill does not read cold free-list links.
 template <class Region>
@@ -119,7 +122,6 @@ class node_pool {
     bump_ = bump_end_ = nullptr;
     mapped_ = 0;
     in_use_ = 0;
-    next_chunk_ = 0;
   }
 
   void swap(node_pool& o) noexcept {
@@ -130,7 +132,6 @@ class node_pool {
     std::swap(bump_end_, o.bump_end_);
     std::swap(mapped_, o.mapped_);
     std::swap(in_use_, o.in_use_);
-    std::swap(next_chunk_, o.next_chunk_);
     std::swap(opts_, o.opts_);
     std::swap(locked_, o.locked_);
   }
@@ -150,7 +151,6 @@ class node_pool {
     bump_end_ = std::exchange(o.bump_end_, nullptr);
     mapped_ = std::exchange(o.mapped_, 0);
     in_use_ = std::exchange(o.in_use_, 0);
-    next_chunk_ = std::exchange(o.next_chunk_, 0);
     opts_ = o.opts_;
     locked_ = o.locked_;
     o.chunks_.clear();
@@ -160,9 +160,10 @@ class node_pool {
   // records are reserved so later growth needs no heap allocation.
   bool grow(std::size_t nodes, std::size_t spare_slots) {
     const std::size_t gran = Region::granularity(opts_.huge);
-    if (next_chunk_ == 0) next_chunk_ = gran;
+    std::size_t step = mapped_ / 2 < max_chunk ? mapped_ / 2 : max_chunk;
+    if (step < gran) step = gran;
     std::size_t bytes = nodes * node_size;
-    if (bytes < next_chunk_) bytes = next_chunk_;
+    if (bytes < step) bytes = step;
     bytes = (bytes + gran - 1) / gran * gran;
     // Reserve the chunk record first: if the heap refuses, nothing changed.
     const std::size_t want = chunks_.size() + 1 + (spare_slots ? 8 : 0);
@@ -192,7 +193,6 @@ class node_pool {
     bump_end_ = bump_ + r.size() / node_size * node_size;
     mapped_ += r.size();
     chunks_.push_back(std::move(r));
-    if (next_chunk_ < max_chunk) next_chunk_ *= 2;
     return true;
   }
 
@@ -203,7 +203,6 @@ class node_pool {
   char* bump_end_ = nullptr;
   std::size_t mapped_ = 0;
   std::size_t in_use_ = 0;
-  std::size_t next_chunk_ = 0;
   region_options opts_{};
   bool locked_ = false;
 };
