@@ -33,8 +33,7 @@ long minor_faults() {
 }
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                       start)
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
       .count();
 }
 
@@ -46,17 +45,18 @@ struct order {
 };
 
 int slab_demo() {
-  std::puts("== nexus::slab<order>: fixed capacity, O(1), no faults after alloc()");
+  std::puts(
+      "== nexus::slab<order>: fixed capacity, O(1), no faults after alloc()");
   nexus::slab<order> orders;
   if (const auto ec = orders.alloc(1'000'000)) {
     std::printf("alloc failed: %s\n", ec.message().c_str());
     return 1;
   }
   const auto lock = orders.mlock();
-  std::printf("capacity %zu orders in %.1f MiB mapped, pre-faulted; mlock: %s\n",
-              orders.capacity(),
-              static_cast<double>(orders.memory_size()) / (1 << 20),
-              lock ? lock.message().c_str() : "locked in RAM");
+  std::printf(
+      "capacity %zu orders in %.1f MiB mapped, pre-faulted; mlock: %s\n",
+      orders.capacity(), static_cast<double>(orders.memory_size()) / (1 << 20),
+      lock ? lock.message().c_str() : "locked in RAM");
 
   // A million mixed operations: fill, then churn (cancel + new order).
   std::mt19937_64 rng(42);
@@ -67,22 +67,24 @@ int slab_demo() {
   const long faults_before = minor_faults();
   std::size_t ops = 0;
   for (std::uint64_t id = 0; id < 500'000; ++id, ++ops) {
-    live.push_back(orders.insert(order{id, 1000 + static_cast<std::int64_t>(id % 97),
-                                       100, static_cast<std::uint32_t>(id & 1)}));
+    live.push_back(
+        orders.insert(order{id, 1000 + static_cast<std::int64_t>(id % 97), 100,
+                            static_cast<std::uint32_t>(id & 1)}));
   }
   std::uint64_t checksum = 0;
   for (std::uint64_t id = 500'000; id < 750'000; ++id, ops += 3) {
     const std::size_t victim = rng() % live.size();
-    checksum += orders[live[victim]].quantity;  // get
-    orders.erase(live[victim]);                 // cancel
+    checksum += orders[live[victim]].quantity;             // get
+    orders.erase(live[victim]);                            // cancel
     live[victim] = orders.insert(order{id, 1000, 50, 0});  // new order
   }
   const long faults = minor_faults() - faults_before;
   const double elapsed = seconds_since(start);
-  std::printf("%zu operations in %.1f ms (%.1f ns/op), %zu live orders, "
-              "page faults during them: %ld (checksum %" PRIu64 ")\n",
-              ops, elapsed * 1e3, elapsed * 1e9 / static_cast<double>(ops),
-              orders.size(), faults, checksum);
+  std::printf(
+      "%zu operations in %.1f ms (%.1f ns/op), %zu live orders, "
+      "page faults during them: %ld (checksum %" PRIu64 ")\n",
+      ops, elapsed * 1e3, elapsed * 1e9 / static_cast<double>(ops),
+      orders.size(), faults, checksum);
 
   auto first = orders.get(live.front());
   std::printf("order at key %zu: id %" PRIu64 ", price %" PRId64 "\n",
@@ -93,7 +95,9 @@ int slab_demo() {
 
 int slab_list_demo() {
   constexpr std::size_t n = 1'000'000;
-  std::puts("\n== nexus::slab_list<uint64_t>: sorted, 1 KiB ranged slabs + sublayers");
+  std::puts(
+      "\n== nexus::slab_list<uint64_t>: sorted, 1 KiB ranged slabs + "
+      "sublayers");
   std::mt19937_64 rng(7);
   std::vector<std::uint64_t> values(n);
   for (auto& v : values) v = rng();
@@ -108,14 +112,18 @@ int slab_list_demo() {
   for (const auto v : values) found += list.contains(v) ? 1 : 0;
   const double find_s = seconds_since(start);
 
-  std::printf("%zu random inserts: %.0f ns/op; %zu finds: %.0f ns/op (all found: %s)\n",
-              list.size(), insert_s * 1e9 / n, n, find_s * 1e9 / n,
-              found == n ? "yes" : "NO");
-  std::printf("%zu slabs of %zu elements, %zu sublayers; %.2f bytes/element "
-              "(8 bytes of data each)\n",
-              list.slab_count(), list.slab_capacity, list.sublayer_count(),
-              static_cast<double>(list.memory_size()) / static_cast<double>(list.size()));
-  std::printf("median (nth(size/2)): %" PRIu64 ", min %" PRIu64 ", max %" PRIu64 "\n",
+  std::printf(
+      "%zu random inserts: %.0f ns/op; %zu finds: %.0f ns/op (all found: %s)\n",
+      list.size(), insert_s * 1e9 / n, n, find_s * 1e9 / n,
+      found == n ? "yes" : "NO");
+  std::printf(
+      "%zu slabs of %zu elements, %zu sublayers; %.2f bytes/element "
+      "(8 bytes of data each)\n",
+      list.slab_count(), list.slab_capacity, list.sublayer_count(),
+      static_cast<double>(list.memory_size()) /
+          static_cast<double>(list.size()));
+  std::printf("median (nth(size/2)): %" PRIu64 ", min %" PRIu64 ", max %" PRIu64
+              "\n",
               *list.nth(list.size() / 2), list.front(), list.back());
 
 #if defined(__GLIBC__)

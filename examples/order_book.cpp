@@ -10,8 +10,8 @@
 #include <cstdio>
 #include <functional>
 #include <optional>
-#include <system_error>
 #include <random>
+#include <system_error>
 #include <vector>
 
 #if defined(__linux__)
@@ -47,7 +47,9 @@ struct level {
 };
 struct by_price {
   using is_transparent = void;
-  bool operator()(const level& a, const level& b) const { return a.price < b.price; }
+  bool operator()(const level& a, const level& b) const {
+    return a.price < b.price;
+  }
   bool operator()(const level& a, std::int64_t b) const { return a.price < b; }
   bool operator()(std::int64_t a, const level& b) const { return a < b.price; }
 };
@@ -56,7 +58,8 @@ class order_book {
  public:
   std::error_code init(std::size_t max_orders) {
     if (auto ec = orders_.alloc(max_orders)) return ec;
-    locked_ = !orders_.mlock();  // best effort: needs CAP_IPC_LOCK/RLIMIT_MEMLOCK
+    locked_ =
+        !orders_.mlock();  // best effort: needs CAP_IPC_LOCK/RLIMIT_MEMLOCK
     return {};
   }
 
@@ -80,8 +83,12 @@ class order_book {
     return true;
   }
 
-  const level* best_bid() const { return bids_.empty() ? nullptr : &bids_.back(); }
-  const level* best_ask() const { return asks_.empty() ? nullptr : &asks_.front(); }
+  const level* best_bid() const {
+    return bids_.empty() ? nullptr : &bids_.back();
+  }
+  const level* best_ask() const {
+    return asks_.empty() ? nullptr : &asks_.front();
+  }
   std::size_t resting() const { return orders_.size(); }
   std::size_t levels() const { return bids_.size() + asks_.size(); }
   bool locked() const { return locked_; }
@@ -115,7 +122,8 @@ int main() {
       const std::int64_t price =
           buy ? 9'999 - static_cast<std::int64_t>(rng() % 200)
               : 10'001 + static_cast<std::int64_t>(rng() % 200);
-      const order o{next_id++, price, 1 + static_cast<std::uint32_t>(rng() % 100),
+      const order o{next_id++, price,
+                    1 + static_cast<std::uint32_t>(rng() % 100),
                     buy ? side::buy : side::sell};
       if (auto k = book.add(o)) {
         live.push_back(*k);
@@ -129,11 +137,13 @@ int main() {
     }
   }
   const long faults = minor_faults() - faults_before;
-  std::printf("%zu adds, %zu cancels, %zu resting orders on %zu price levels "
-              "(orders locked in RAM: %s)\n",
-              adds, cancels, book.resting(), book.levels(),
-              book.locked() ? "yes" : "no");
-  std::printf("best bid %" PRId64 " x %" PRIu64 ", best ask %" PRId64 " x %" PRIu64 "\n",
+  std::printf(
+      "%zu adds, %zu cancels, %zu resting orders on %zu price levels "
+      "(orders locked in RAM: %s)\n",
+      adds, cancels, book.resting(), book.levels(),
+      book.locked() ? "yes" : "no");
+  std::printf("best bid %" PRId64 " x %" PRIu64 ", best ask %" PRId64
+              " x %" PRIu64 "\n",
               book.best_bid()->price, book.best_bid()->quantity,
               book.best_ask()->price, book.best_ask()->quantity);
   std::printf("page faults during trading: %ld\n", faults);

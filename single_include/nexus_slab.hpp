@@ -100,8 +100,8 @@ struct std::is_error_code_enum<nexus::errc> : std::true_type {};
 // Debug-only checks of caller preconditions (unchecked accessors). Define
 // NEXUS_ENABLE_ASSERTS to keep them in release builds too.
 #if !defined(NDEBUG) || defined(NEXUS_ENABLE_ASSERTS)
-#define NEXUS_ASSERT(cond, msg)                                                \
-  ((cond) ? static_cast<void>(0)                                               \
+#define NEXUS_ASSERT(cond, msg)  \
+  ((cond) ? static_cast<void>(0) \
           : ::nexus::detail::assert_fail(#cond, msg, __FILE__, __LINE__))
 #else
 #define NEXUS_ASSERT(cond, msg) static_cast<void>(0)
@@ -112,8 +112,8 @@ namespace nexus::detail {
 [[noreturn]] NEXUS_COLD inline void assert_fail(const char* cond,
                                                 const char* msg,
                                                 const char* file, int line) {
-  std::fprintf(stderr, "nexus: assertion failed: %s (%s) at %s:%d\n", msg,
-               cond, file, line);
+  std::fprintf(stderr, "nexus: assertion failed: %s (%s) at %s:%d\n", msg, cond,
+               file, line);
   std::abort();
 }
 
@@ -136,6 +136,134 @@ template <class Exception>
 
 }  // namespace nexus::detail
 // ---- end nexus/detail/config.hpp ----
+// ---- begin nexus/detail/probes.hpp ----
+// nexus-slab: USDT tracing probes (provider `nexus`), DTrace-compatible.
+//
+// NEXUS_PROBE(name, args...) places a static probe `nexus:name` through
+// <sys/sdt.h> (Debian: systemtap-sdt-dev; the same DTRACE_PROBEn macros exist
+// on illumos, FreeBSD and macOS). Probes are compiled in only when
+// NEXUS_ENABLE_PROBES is defined (and <sys/sdt.h> exists); otherwise the
+// macro expands to a no-op that does not evaluate its arguments, so the code
+// generated for the hot path is unchanged. An enabled but unattached probe
+// costs one `nop` plus keeping its arguments in registers or memory.
+//
+// Consumers enable the probes by defining NEXUS_ENABLE_PROBES before
+// including any nexus header (e.g. `-DNEXUS_ENABLE_PROBES`, or
+// `target_compile_definitions(app PRIVATE NEXUS_ENABLE_PROBES)`); the CMake
+// option of the same name does so only for this project's own programs.
+// Define it the same way in every translation unit of a program (the
+// headers are inline code; mixing is an ODR violation).
+//
+// Every probe, its arguments (arg0, arg1, ... in bpftrace) and when it fires.
+// `list` probes fire for nexus::slab_list (sorted or insertion-ordered) and
+// nexus::slab_multilist alike.
+// `name` is slab_list_options::name (a C string; `str(arg1)` in bpftrace).
+//
+// | probe                 | arguments                    | fires when         |
+// |-----------------------|------------------------------|--------------------|
+// | slab_alloc            | slab*, capacity, bytes       | alloc*() mapped    |
+// | slab_free             | slab*, capacity, bytes       | block released     |
+// | slab_mlock            | slab*, bytes, errno (0 = ok) | mlock() returns    |
+// | slab_munlock          | slab*, bytes, errno (0 = ok) | munlock() returns  |
+// | slab_insert           | slab*, key, size             | element inserted   |
+// | slab_remove           | slab*, key, size             | element removed    |
+// | slab_full             | slab*, capacity              | insert refused     |
+// | slab_invariant_failed | slab*, what                  | check_invariants() |
+// |                       |                              | found a violation  |
+// | region_map            | region*, address, bytes      | block mapped       |
+// | region_unmap          | region*, address, bytes      | block unmapped     |
+// | list_add              | list*, name, size, fill, cap | element inserted   |
+// | list_remove           | list*, name, size, n, fill   | n elements erased  |
+// | list_oom              | list*, name, size            | insert failed: the |
+// |                       |                              | region refused mem |
+// | list_slab_create      | list*, name, slabs           | slab added         |
+// | list_slab_free        | list*, name, slabs, n        | n slabs freed      |
+// | list_spill            | list*, name, fill, fill2     | full slab spilled  |
+// |                       |                              | into a neighbour   |
+// | list_ripple           | list*, name, window, added   | window of slabs    |
+// |                       |                              | redistributed      |
+// | list_merge            | list*, name, slabs           | erase merged two   |
+// |                       |                              | neighbouring slabs |
+// | list_reap             | list*, name, before, after   | compaction packed  |
+// |                       |                              | slabs              |
+// | list_sublayer_attach  | list*, name, layers, slabs   | sublayer(s) added  |
+// | list_sublayer_detach  | list*, name, layers, slabs   | sublayer(s) gone   |
+// | list_invariant_failed | list*, name, what            | check_invariants() |
+// |                       |                              | found a violation  |
+//
+// Arguments. slab*, list*, region*: the object's address (pair a region's
+// map and unmap by the block address, since regions move). name:
+// slab_list_options::name. key: the slot index. size, slabs, layers: the count
+// after the event. bytes: bytes of the block. list_add: fill = elements now in
+// the slab that got the element, cap = that slab's capacity (the small-list
+// buffer's in small-list mode). list_remove: fill = elements left in the slab
+// (0 for bulk erasures: remove_if, clear). list_slab_free: n slabs freed at
+// once (1, or all of them on clear / repack / going back to small-list mode).
+// list_spill: fill = elements in the slab that was full, fill2 = in its
+// neighbour, both after the insert. list_ripple: window = slabs redistributed,
+// added = 1 if a slab was added to the window. list_reap: slab counts before
+// and after. what: the broken invariant as text. Sublayers are attached when
+// the slab count passes sublayer_threshold or the root splits, detached below
+// half of it or when the root collapses (and temporarily during bulk
+// operations).
+//
+// "Ripple": when an insert hits a full slab and neither neighbour has room
+// for a spill, the list redistributes a window of up to 16 neighbouring
+// slabs so every slab in it gets the same fill, adding one slab only when
+// the window is nearly full; elements thus ripple across several slabs.
+// Counts are integers (size_t, except errno, window and added: int).
+
+#if defined(NEXUS_ENABLE_PROBES) && defined(__has_include)
+#if __has_include(<sys/sdt.h>)
+#include <sys/sdt.h>
+#define NEXUS_PROBES_ACTIVE 1
+#endif
+#endif
+
+#ifndef NEXUS_PROBES_ACTIVE
+#define NEXUS_PROBES_ACTIVE 0
+#endif
+
+#if NEXUS_PROBES_ACTIVE
+
+// Picks NEXUS_PROBE_<n> by the number of arguments after the name.
+#define NEXUS_PROBE_NARGS_(...) \
+  NEXUS_PROBE_NARGS_PICK_(__VA_ARGS__ __VA_OPT__(, ) 6, 5, 4, 3, 2, 1, 0, x)
+#define NEXUS_PROBE_NARGS_PICK_(a1, a2, a3, a4, a5, a6, n, ...) n
+#define NEXUS_PROBE_CAT_(a, b) NEXUS_PROBE_CAT2_(a, b)
+#define NEXUS_PROBE_CAT2_(a, b) a##b
+
+#define NEXUS_PROBE_0(name) DTRACE_PROBE(nexus, name)
+#define NEXUS_PROBE_1(name, a) DTRACE_PROBE1(nexus, name, a)
+#define NEXUS_PROBE_2(name, a, b) DTRACE_PROBE2(nexus, name, a, b)
+#define NEXUS_PROBE_3(name, a, b, c) DTRACE_PROBE3(nexus, name, a, b, c)
+#define NEXUS_PROBE_4(name, a, b, c, d) DTRACE_PROBE4(nexus, name, a, b, c, d)
+#define NEXUS_PROBE_5(name, a, b, c, d, e) \
+  DTRACE_PROBE5(nexus, name, a, b, c, d, e)
+#define NEXUS_PROBE_6(name, a, b, c, d, e, f) \
+  DTRACE_PROBE6(nexus, name, a, b, c, d, e, f)
+
+// NEXUS_PROBE(name[, arg0, ..., arg5]): fires USDT probe nexus:name.
+#define NEXUS_PROBE(name, ...)                                    \
+  NEXUS_PROBE_CAT_(NEXUS_PROBE_, NEXUS_PROBE_NARGS_(__VA_ARGS__)) \
+  (name __VA_OPT__(, ) __VA_ARGS__)
+
+#else
+
+namespace nexus::detail {
+// Never defined: only named inside sizeof, so probe arguments stay
+// type-checked and "used" (no unused-variable warnings) but unevaluated.
+template <class... Args>
+int probe_args_unevaluated(const Args&...) noexcept;
+}  // namespace nexus::detail
+
+// Probes off: nothing is evaluated and no code is generated.
+#define NEXUS_PROBE(name, ...) \
+  static_cast<void>(           \
+      sizeof(::nexus::detail::probe_args_unevaluated(__VA_ARGS__)))
+
+#endif
+// ---- end nexus/detail/probes.hpp ----
 // ---- begin nexus/region.hpp ----
 // nexus-slab: the memory-region concept every container is parameterised on.
 //
@@ -168,7 +296,8 @@ struct region_options {
 };
 
 // Requirements (checked by the concept where the language allows):
-// - default construction gives an empty region (data() == nullptr, size() == 0);
+// - default construction gives an empty region (data() == nullptr, size() ==
+// 0);
 // - map(n, opts) on an empty region maps at least n bytes rounded up to
 //   granularity(opts.huge), aligned to at least that granularity's page; on
 //   failure it returns the error and the region stays empty. Calling it on a
@@ -240,9 +369,9 @@ class heap_region {
     if (options.huge == huge_pages::required) {
       return std::make_error_code(std::errc::not_supported);
     }
-    if (bytes > static_cast<std::size_t>(
-                    std::numeric_limits<std::ptrdiff_t>::max()) -
-                    alignment) {
+    if (bytes >
+        static_cast<std::size_t>(std::numeric_limits<std::ptrdiff_t>::max()) -
+            alignment) {
       return std::make_error_code(std::errc::value_too_large);
     }
     const std::size_t size = (bytes + alignment - 1) & ~(alignment - 1);
@@ -253,11 +382,13 @@ class heap_region {
     if (options.prefault) std::memset(p, 0, size);
     data_ = p;
     size_ = size;
+    NEXUS_PROBE(region_map, this, data_, size_);
     return {};
   }
 
   void unmap() noexcept {
     if (data_ == nullptr) return;
+    NEXUS_PROBE(region_unmap, this, data_, size_);
     ::operator delete(data_, std::align_val_t{alignment});
     data_ = nullptr;
     size_ = 0;
@@ -478,6 +609,7 @@ class mmap_region {
   // Releases the memory (unlocking it first). No-op when empty.
   void unmap() noexcept {
     if (data_ == nullptr) return;
+    NEXUS_PROBE(region_unmap, this, data_, size_);
     if (locked_) static_cast<void>(unlock());
 #if defined(_WIN32)
     ::VirtualFree(data_, 0, MEM_RELEASE);
@@ -658,7 +790,8 @@ class mmap_region {
       void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, flags, -1, 0);
       if (p == MAP_FAILED) {
         // ENOMEM: not enough reserved huge pages. Say so plainly.
-        if (errno == ENOMEM) return make_error_code(errc::huge_pages_unavailable);
+        if (errno == ENOMEM)
+          return make_error_code(errc::huge_pages_unavailable);
         return detail::last_os_error();
       }
       adopt(p, size, huge_pages::required);
@@ -677,7 +810,8 @@ class mmap_region {
     if (want_thp && !detail::round_up(size, huge_size, map_size)) {
       return std::make_error_code(std::errc::value_too_large);
     }
-    if (want_thp && map_size > std::numeric_limits<std::size_t>::max() - huge_size) {
+    if (want_thp &&
+        map_size > std::numeric_limits<std::size_t>::max() - huge_size) {
       return std::make_error_code(std::errc::value_too_large);
     }
     const std::size_t reserve = want_thp ? map_size + huge_size : size;
@@ -691,7 +825,8 @@ class mmap_region {
     auto* base = static_cast<unsigned char*>(raw);
     if (want_thp) {
       const auto addr = reinterpret_cast<std::uintptr_t>(base);
-      const std::size_t head = (huge_size - (addr & (huge_size - 1))) & (huge_size - 1);
+      const std::size_t head =
+          (huge_size - (addr & (huge_size - 1))) & (huge_size - 1);
       if (head != 0) ::munmap(base, head);
       const std::size_t tail = reserve - head - map_size;
       if (tail != 0) ::munmap(base + head + map_size, tail);
@@ -726,6 +861,7 @@ class mmap_region {
     size_ = size;
     huge_ = huge;
     locked_ = false;
+    NEXUS_PROBE(region_map, this, data_, size_);
   }
 
   void* data_ = nullptr;
@@ -791,6 +927,23 @@ class slab_full : public std::length_error {
   explicit slab_full(const char* what) : std::length_error(what) {}
 };
 
+// A snapshot of a slab's shape and counters (see slab::stats()).
+struct slab_stats {
+  std::size_t capacity = 0;  // slots
+  std::size_t size = 0;      // live values
+  // Successful inserts and removals since construction (clear() counts as
+  // removing every value); inserts == size + removes.
+  std::uint64_t inserts = 0;
+  std::uint64_t removes = 0;
+  // Insert attempts refused because the slab was full or unallocated.
+  std::uint64_t rejected_inserts = 0;
+  std::size_t bytes_mapped = 0;  // memory_size()
+  std::size_t bytes_locked = 0;  // bytes_mapped when mlock()ed, else 0
+  // Huge-page mode the block was mapped with (none for regions that cannot
+  // tell).
+  nexus::huge_pages huge_pages = nexus::huge_pages::none;
+};
+
 template <class T, region Region = mmap_region>
 class slab {
   static_assert(std::is_object_v<T> && !std::is_array_v<T> &&
@@ -843,6 +996,8 @@ class slab {
         bump_(std::exchange(other.bump_, nullptr)),
         vacant_(std::exchange(other.vacant_, nullptr)),
         vacant_mark_(std::exchange(other.vacant_mark_, nullptr)),
+        removed_(std::exchange(other.removed_, 0)),
+        rejected_(std::exchange(other.rejected_, 0)),
         region_(std::move(other.region_)) {}
 
   slab& operator=(slab&& other) noexcept {
@@ -858,7 +1013,12 @@ class slab {
 
   // Destroys every live value, then the region releases (and unlocks) the
   // memory.
-  ~slab() { destroy_values(); }
+  ~slab() {
+    destroy_values();
+    if (!region_.empty()) {
+      NEXUS_PROBE(slab_free, this, capacity(), region_.size());
+    }
+  }
 
   void swap(slab& other) noexcept {
     using std::swap;
@@ -868,6 +1028,8 @@ class slab {
     swap(end_, other.end_);
     swap(vacant_mark_, other.vacant_mark_);
     swap(vacant_, other.vacant_);
+    swap(removed_, other.removed_);
+    swap(rejected_, other.rejected_);
     swap(region_, other.region_);
   }
   friend void swap(slab& a, slab& b) noexcept { a.swap(b); }
@@ -913,13 +1075,17 @@ class slab {
   // std::errc::invalid_argument on an unallocated slab.
   [[nodiscard]] std::error_code mlock() {
     if (region_.empty()) return make(std::errc::invalid_argument);
-    return region_.lock();
+    const std::error_code ec = region_.lock();
+    NEXUS_PROBE(slab_mlock, this, region_.size(), ec.value());
+    return ec;
   }
 
   // Undoes mlock(). std::errc::invalid_argument on an unallocated slab.
   [[nodiscard]] std::error_code munlock() {
     if (region_.empty()) return make(std::errc::invalid_argument);
-    return region_.unlock();
+    const std::error_code ec = region_.unlock();
+    NEXUS_PROBE(slab_munlock, this, region_.size(), ec.value());
+    return ec;
   }
 
   // Best-effort request to back the block with huge pages after the fact
@@ -937,25 +1103,54 @@ class slab {
   [[nodiscard]] bool locked() const noexcept { return region_.locked(); }
   [[nodiscard]] const Region& region() const noexcept { return region_; }
 
+  // Shape and counters, without tracing. O(1); the counters are plain
+  // integers bumped on remove and on a refused insert only (inserts are
+  // derived), so keeping them costs the insert path nothing.
+  [[nodiscard]] slab_stats stats() const noexcept {
+    slab_stats st;
+    st.capacity = capacity();
+    st.size = size();
+    st.removes = removed_;
+    st.inserts = removed_ + st.size;
+    st.rejected_inserts = rejected_;
+    st.bytes_mapped = region_.size();
+    st.bytes_locked = region_.locked() ? region_.size() : 0;
+    if constexpr (requires { region_.huge(); }) {
+      st.huge_pages = region_.huge();
+    }
+    return st;
+  }
+
+  // Verifies the free list and the vacancy marks against size(): every
+  // free-list entry is a vacant slot below the bump cursor, each appears
+  // once, and they are exactly the vacant slots. O(capacity). On failure a
+  // `nexus:slab_invariant_failed` probe fires with the broken invariant.
+  [[nodiscard]] bool check_invariants() const noexcept {
+    const char* what = violation();
+    if (what != nullptr) NEXUS_PROBE(slab_invariant_failed, this, what);
+    return what == nullptr;
+  }
+
   // ---- insertion ---------------------------------------------------------
   // try_*: when full (or unallocated) nothing happens: no T is constructed
   // and the argument is not moved from. If T's constructor throws, the slab
   // is unchanged.
 
   [[nodiscard]] std::optional<key> try_insert(T&& value) {
-    if (NEXUS_UNLIKELY(full())) return std::nullopt;
+    if (NEXUS_UNLIKELY(full())) return refuse();
     return key(emplace_slot(std::move(value)));
   }
 
-  [[nodiscard]] std::optional<key> try_insert(
-      const T& value) requires std::is_copy_constructible_v<T> {
-    if (NEXUS_UNLIKELY(full())) return std::nullopt;
+  [[nodiscard]] std::optional<key> try_insert(const T& value)
+    requires std::is_copy_constructible_v<T>
+  {
+    if (NEXUS_UNLIKELY(full())) return refuse();
     return key(emplace_slot(value));
   }
 
   template <class... Args>
   [[nodiscard]] std::optional<key> try_emplace(Args&&... args) {
-    if (NEXUS_UNLIKELY(full())) return std::nullopt;
+    if (NEXUS_UNLIKELY(full())) return refuse();
     return key(emplace_slot(std::forward<Args>(args)...));
   }
 
@@ -965,7 +1160,9 @@ class slab {
     return key(emplace_slot(std::move(value)));
   }
 
-  key insert(const T& value) requires std::is_copy_constructible_v<T> {
+  key insert(const T& value)
+    requires std::is_copy_constructible_v<T>
+  {
     if (NEXUS_UNLIKELY(full())) throw_full();
     return key(emplace_slot(value));
   }
@@ -1029,8 +1226,9 @@ class slab {
 
   // Moves the value out and frees its slot; empty for a vacant key. If T's
   // move constructor throws, the slab is unchanged.
-  [[nodiscard]] std::optional<T> remove(
-      key k) requires std::is_move_constructible_v<T> {
+  [[nodiscard]] std::optional<T> remove(key k)
+    requires std::is_move_constructible_v<T>
+  {
     std::optional<T> out;
     if (contains(k)) {
       T* p = value_at(k.index());
@@ -1052,6 +1250,7 @@ class slab {
   // Destroys every value. The memory (and its lock) is kept; the next
   // inserts refill from slot 0 without touching the free list.
   void clear() noexcept {
+    removed_ += size();
     destroy_values();
     const size_type used = index_of(bump_);
     if (used != 0) std::memset(vacant_, 0, words(used) * sizeof(std::uint64_t));
@@ -1102,7 +1301,9 @@ class slab {
     [[nodiscard]] nexus::key key() const noexcept { return nexus::key(index_); }
 
     T& insert(T&& value) { return emplace(std::move(value)); }
-    T& insert(const T& value) requires std::is_copy_constructible_v<T> {
+    T& insert(const T& value)
+      requires std::is_copy_constructible_v<T>
+    {
       return emplace(value);
     }
 
@@ -1151,9 +1352,8 @@ class slab {
 
     // iterator -> const_iterator
     template <bool OtherConst>
-    requires(Const && !OtherConst)
-        basic_iterator(const basic_iterator<OtherConst>& other)
-    noexcept  // NOLINT
+      requires(Const && !OtherConst)
+    basic_iterator(const basic_iterator<OtherConst>& other) noexcept  // NOLINT
         : slab_(other.slab_), index_(other.index_) {}
 
     [[nodiscard]] reference operator*() const noexcept {
@@ -1198,8 +1398,46 @@ class slab {
     return std::make_error_code(e);
   }
 
-  [[noreturn]] static void throw_full() {
+  // Refused insert (full or unallocated): counted, traced, kept off the
+  // hot path.
+  NEXUS_COLD std::nullopt_t refuse() noexcept {
+    ++rejected_;
+    NEXUS_PROBE(slab_full, this, capacity());
+    return std::nullopt;
+  }
+
+  [[noreturn]] NEXUS_COLD void throw_full() {
+    static_cast<void>(refuse());
     detail::throw_or_abort<slab_full>("nexus::slab::insert: slab is full");
+  }
+
+  // The first broken invariant, or nullptr (see check_invariants()).
+  const char* violation() const noexcept {
+    if (slots_ == nullptr) {
+      return free_ == nullptr && bump_ == nullptr && end_ == nullptr
+                 ? nullptr
+                 : "unallocated slab has cursors";
+    }
+    const size_type used = index_of(bump_);
+    if (used > capacity()) return "bump cursor past the end";
+    const size_type vacant = index_of(vacant_mark_);
+    if (vacant > used) return "more vacant slots than used slots";
+    size_type marked = 0;
+    for (size_type i = 0; i < used; ++i) {
+      if (!contains(nexus::key(i))) ++marked;
+    }
+    if (marked != vacant) return "vacancy marks disagree with size()";
+    size_type listed = 0;
+    for (const slot_t* s = free_; s != nullptr; ++listed) {
+      if (listed >= vacant) return "free list longer than the vacant count";
+      const size_type i = index_of(s);
+      if (i >= used) return "free list entry at or past the bump cursor";
+      if (contains(nexus::key(i))) return "free list entry is marked live";
+      const std::uint32_t next = load_link(s);
+      s = next != no_link ? slots_ + next : nullptr;
+    }
+    if (listed != vacant) return "free list shorter than the vacant count";
+    return nullptr;
   }
 
   static constexpr size_type words(size_type n) noexcept {
@@ -1237,6 +1475,8 @@ class slab {
     if (!region_.empty()) return make(std::errc::device_or_resource_busy);
     if (n == 0) return make(std::errc::invalid_argument);
     // Keep bytes_for(n) far from overflow; no real block is that large.
+    // The two bounds coincide for some T:
+    // NOLINTNEXTLINE(misc-redundant-expression)
     if (n > max_capacity || n > (SIZE_MAX / 2) / slot_size) {
       return make(std::errc::value_too_large);
     }
@@ -1271,6 +1511,7 @@ class slab {
     free_ = nullptr;
     bump_ = vacant_mark_ = slots_;
     end_ = slots_ + cap;
+    NEXUS_PROBE(slab_alloc, this, cap, region_.size());
     return {};
   }
 
@@ -1348,10 +1589,15 @@ class slab {
       // here). Prefetches never fault, even past the end of the block.
 #if defined(__GNUC__) || defined(__clang__)
       // Integer arithmetic: the address may lie past the array.
-      __builtin_prefetch(reinterpret_cast<const void*>(
-                             reinterpret_cast<std::uintptr_t>(slot) + 4 * 64),
-                         1);
+      // A hint, never dereferenced: the int-to-pointer cast costs nothing.
+      // NOLINTBEGIN(performance-no-int-to-ptr)
+      __builtin_prefetch(
+          reinterpret_cast<const void*>(reinterpret_cast<std::uintptr_t>(slot) +
+                                        std::uintptr_t{256}),  // 4 lines
+          1);
+      // NOLINTEND(performance-no-int-to-ptr)
 #endif
+      NEXUS_PROBE(slab_insert, this, index_of(slot), size());
       return static_cast<std::uint32_t>(index_of(slot));
     }
     const std::uint32_t next = load_link(slot);
@@ -1366,6 +1612,7 @@ class slab {
     const size_type i = index_of(slot);
     mark_occupied(i);
     --vacant_mark_;
+    NEXUS_PROBE(slab_insert, this, i, size());
     return static_cast<std::uint32_t>(i);
   }
 
@@ -1378,6 +1625,8 @@ class slab {
                          : no_link);
     free_ = slot;
     ++vacant_mark_;
+    ++removed_;
+    NEXUS_PROBE(slab_remove, this, i, size());
   }
 
   // First live index >= from, or index_of(bump_) if none (slots at or past
@@ -1427,6 +1676,10 @@ class slab {
   // A counter kept as a pointer (see above): slots_ + number of vacant slots
   // below bump_, so size() == (bump_ - slots_) - (vacant_mark_ - slots_).
   slot_t* vacant_mark_ = nullptr;
+  // stats() counters: plain integers, touched only by removals and refused
+  // inserts.
+  std::uint64_t removed_ = 0;
+  std::uint64_t rejected_ = 0;
   Region region_;
 };
 
@@ -1450,10 +1703,11 @@ class slab {
 // a node, and all 16 lines of the slab reached, are prefetched together.
 // Sublayers are detached again at half the threshold.
 //
-// Separators are copies of T. A T that is not copy-constructible (or too big
-// for 8 keys per node) keeps no copies: a search then reads each probed
-// child's first element by walking down to its leftmost slab, i.e. one extra
-// dependent load per sublayer per probe — correct but slower.
+// Separators are copies of T. A T whose copy constructor or copy assignment
+// may throw (e.g. std::string), or too big for 8 keys per node, keeps no
+// copies: a search then reads each probed child's first element by walking
+// down to its leftmost slab, i.e. one extra dependent load per sublayer per
+// probe — correct but slower.
 //
 // Fill. Inserting into a full slab first spills into a neighbour with room
 // (rebalancing the two), otherwise redistributes a window of up to 16
@@ -1486,6 +1740,11 @@ class slab {
 // searching for its first element, then walk right past slabs that start
 // with the same value, so both are linear in the number of such slabs.
 //
+// Ordered lists (slab_list<T, nexus::insertion_order>) run this same
+// machinery in its kOrdered mode: no separator keys, positions found through
+// the counts, and a parent pointer first in every slab and node so index_of
+// can climb to the root (nexus/detail/ordered_slab_list.hpp).
+//
 // Not thread-safe: concurrent const calls are fine, any mutation needs
 // exclusive access.
 //
@@ -1504,11 +1763,362 @@ class slab {
 #include <memory>
 #include <new>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <system_error>
 #include <type_traits>
 #include <utility>
 
+// ---- begin nexus/detail/fold.hpp ----
+// nexus-slab: map and fold over a chain of slabs, sequential and parallel —
+// the container-independent part of for_each_slab / fold_left / fold_right /
+// fold(nexus::parallel, ...) shared by the sorted and the ordered lists.
+//
+// ---- How a list plugs in ------------------------------------------------
+// A list describes its chain of slabs with a small "chain" object (any type
+// with these members; all are called on const objects, and concurrently from
+// several threads by fold_parallel, so they must only read the list):
+//
+//   struct chain {
+//     using value_type = T;
+//     using handle = slab*;   // copyable, == comparable; handle{} = past end
+//     std::span<const T> span(handle h) const;  // h's elements, in order
+//     handle next(handle h) const;    // following slab, handle{} after last
+//     handle prev(handle h) const;    // preceding slab (never asked of first)
+//     handle last() const;            // last slab, handle{} when none
+//     std::size_t slab_count() const; // slabs in the chain (small mode: 1)
+//     slab_pos<handle> locate(std::size_t i) const;  // element i < size
+//     void prefetch(handle h) const;  // optional: start loading slab h
+//   };
+//
+// A position is slab_pos{slab, index}: element `index` of `slab`, with
+// {handle{}, 0} the end — the same pair a list iterator holds. Positions
+// must be normalized like iterators are: index < span(slab).size().
+// Empty slabs are allowed anywhere in the chain and are skipped.
+//
+// Functions (all in nexus::detail):
+//   for_each_span(c, first_slab, f)            f(span) per slab, in order
+//   fold_left_range(c, first, last, init, op)  op(acc, x) over [first, last)
+//   fold_right_range(c, first, last, init, op) op(x, acc) from last - 1 down
+//   fold_parallel(c, size, init, op, combine, threads)  whole chain, threads
+//
+// ---- Semantics ------------------------------------------------------------
+// fold_left / fold_right follow C++23 std::ranges::fold_left / fold_right:
+// the accumulator type is U = decay_t<invoke_result_t<Op&, Init, const T&>>
+// (fold_right: <Op&, const T&, Init>); an empty range returns U(init); the
+// first call receives `init` itself (moved), later calls the moved
+// accumulator. Elements are passed as const T& lvalues.
+//
+// fold_parallel splits the n elements into g contiguous groups of nearly
+// equal element counts (cut at element positions found with locate(), i.e.
+// O(log n) each with sublayers, so nothing walks the chain to split it;
+// groups may start mid-slab). g is `threads`, or when threads == 0
+// std::thread::hardware_concurrency() limited to one group per
+// kParallelGrain elements (small lists are not worth a thread); g is then
+// clamped to [1, slab_count()] and to n. Groups 1..g-1 each run on their own
+// std::jthread, group 0 on the calling thread. Each group folds left from a
+// copy of `init` (group 0 from `init` itself) with its own copy of `op`; the
+// partial results are then combined strictly in order on the calling
+// thread: r = p0; r = combine(move(r), move(p1)); ... So the result equals
+// fold_left(init, op) whenever
+//   * combine is associative (it need not be commutative),
+//   * init is an identity of combine on the accumulator values, and
+//   * op(a, x) == combine(a, op(init, x)) (op "appends" one element),
+// e.g. sums with init 0, string concatenation with init "", matrix products
+// with init = the identity matrix. A non-identity init is counted once per
+// group: add it after the fold instead. With g == 1 no thread is started
+// and the result is exactly fold_left(init, op).
+//
+// Thread safety: op runs concurrently on different elements (one copy per
+// thread), combine only on the calling thread. The list must not be
+// modified during the call (as for any const member).
+//
+// Exceptions: an exception thrown by op in any group is captured
+// (std::exception_ptr); the other groups stop at their next slab boundary,
+// every thread is joined, and the exception of the lowest-numbered group
+// that threw is rethrown on the calling thread. An exception from combine,
+// or std::system_error when a thread cannot be started, also propagates
+// after every started thread is joined. Under -fno-exceptions none of this
+// machinery is compiled in.
+
+#include <algorithm>
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <span>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+
+#if NEXUS_HAS_EXCEPTIONS
+#include <atomic>
+#include <exception>
+#endif
+
+namespace nexus {
+
+// Tag selecting the parallel fold: list.fold(nexus::parallel, init, op,
+// combine, threads).
+struct parallel_t {
+  explicit parallel_t() = default;
+};
+inline constexpr parallel_t parallel{};
+
+namespace detail {
+
+// Element `index` of slab `slab`; {handle{}, 0} is the end of the chain.
+template <class Handle>
+struct slab_pos {
+  Handle slab{};
+  std::size_t index = 0;
+  friend bool operator==(const slab_pos&, const slab_pos&) = default;
+};
+
+// With threads == 0, at least this many elements per parallel group: below
+// ~64K 8-byte elements starting a thread costs more than folding them.
+inline constexpr std::size_t kParallelGrain = std::size_t{1} << 16;
+
+// Calls f(std::span<const T>) for every non-empty slab from `first` to the
+// end of the chain, in order.
+template <class Chain, class F>
+void for_each_span(const Chain& c, typename Chain::handle first, F&& f) {
+  using handle = typename Chain::handle;
+  for (handle h = first; h != handle{};) {
+    const auto s = c.span(h);
+    h = c.next(h);
+    if constexpr (requires { c.prefetch(h); })
+      if (h != handle{}) c.prefetch(h);
+    if (!s.empty()) std::invoke(f, s);
+  }
+}
+
+// The non-empty pieces of [first, last), front to back.
+template <class Chain>
+class forward_spans {
+ public:
+  using handle = typename Chain::handle;
+  using span_type = std::span<const typename Chain::value_type>;
+
+  forward_spans(const Chain& c, slab_pos<handle> first,
+                slab_pos<handle> last) noexcept
+      : c_(&c), h_(first.slab), off_(first.index), last_(last) {
+    if (first == last) h_ = handle{};
+  }
+  // The next non-empty piece, or an empty span once the range is done.
+  span_type next() {
+    while (h_ != handle{}) {
+      span_type s = c_->span(h_);
+      if (h_ == last_.slab) {
+        s = s.subspan(off_, last_.index - off_);
+        h_ = handle{};
+      } else {
+        s = s.subspan(off_);
+        h_ = c_->next(h_);
+        off_ = 0;
+        // Fetch the next slab while the caller works through this one: the
+        // chain is a linked list the hardware prefetcher cannot follow.
+        if constexpr (requires { c_->prefetch(h_); })
+          if (h_ != handle{}) c_->prefetch(h_);
+      }
+      if (!s.empty()) return s;
+    }
+    return {};
+  }
+
+ private:
+  const Chain* c_;
+  handle h_;
+  std::size_t off_;
+  slab_pos<handle> last_;
+};
+
+// The non-empty pieces of [first, last), back to front.
+template <class Chain>
+class backward_spans {
+ public:
+  using handle = typename Chain::handle;
+  using span_type = std::span<const typename Chain::value_type>;
+
+  backward_spans(const Chain& c, slab_pos<handle> first, slab_pos<handle> last)
+      : c_(&c), first_(first), done_(first == last) {
+    if (done_) return;
+    h_ = last.slab != handle{} ? last.slab : c.last();
+    hi_ = last.slab != handle{} ? last.index : c.span(h_).size();
+  }
+  span_type next() {
+    while (!done_) {
+      NEXUS_ASSERT(h_ != handle{}, "fold_right: first is not before last");
+      span_type s = c_->span(h_).first(hi_);
+      if (h_ == first_.slab) {
+        s = s.subspan(first_.index);
+        done_ = true;
+      } else {
+        h_ = c_->prev(h_);
+        if (h_ != handle{}) {
+          hi_ = c_->span(h_).size();
+          if constexpr (requires { c_->prefetch(h_); }) c_->prefetch(h_);
+        }
+      }
+      if (!s.empty()) return s;
+    }
+    return {};
+  }
+
+ private:
+  const Chain* c_;
+  slab_pos<handle> first_;
+  bool done_;
+  handle h_{};
+  std::size_t hi_ = 0;
+};
+
+template <class Chain, class Init, class Op>
+using fold_left_t = std::decay_t<
+    std::invoke_result_t<Op&, Init, const typename Chain::value_type&>>;
+template <class Chain, class Init, class Op>
+using fold_right_t = std::decay_t<
+    std::invoke_result_t<Op&, const typename Chain::value_type&, Init>>;
+
+// Left fold of [first, last): op(op(op(init, x0), x1), ...). `stop`, when
+// not null, is polled between slabs; once it is set the fold gives up and
+// returns what it has (used by fold_parallel after a failure elsewhere).
+template <class Chain, class Init, class Op, class Stop = bool>
+fold_left_t<Chain, Init, Op> fold_left_range(
+    const Chain& c, slab_pos<typename Chain::handle> first,
+    slab_pos<typename Chain::handle> last, Init init, Op& op,
+    const Stop* stop = nullptr) {
+  using U = fold_left_t<Chain, Init, Op>;
+  forward_spans<Chain> w(c, first, last);
+  auto s = w.next();
+  if (s.empty()) return U(std::move(init));
+  U acc = std::invoke(op, std::move(init), s[0]);
+  for (std::size_t i = 1; i < s.size(); ++i)
+    acc = std::invoke(op, std::move(acc), s[i]);
+  for (s = w.next(); !s.empty(); s = w.next()) {
+    if (stop != nullptr && static_cast<bool>(*stop)) break;
+    for (const auto& x : s) acc = std::invoke(op, std::move(acc), x);
+  }
+  return acc;
+}
+
+// Right fold of [first, last): op(x0, op(x1, ... op(x_last, init))).
+template <class Chain, class Init, class Op>
+fold_right_t<Chain, Init, Op> fold_right_range(
+    const Chain& c, slab_pos<typename Chain::handle> first,
+    slab_pos<typename Chain::handle> last, Init init, Op& op) {
+  using U = fold_right_t<Chain, Init, Op>;
+  backward_spans<Chain> w(c, first, last);
+  auto s = w.next();
+  if (s.empty()) return U(std::move(init));
+  std::size_t i = s.size() - 1;
+  U acc = std::invoke(op, s[i], std::move(init));
+  while (i-- != 0) acc = std::invoke(op, s[i], std::move(acc));
+  for (s = w.next(); !s.empty(); s = w.next())
+    for (i = s.size(); i-- != 0;) acc = std::invoke(op, s[i], std::move(acc));
+  return acc;
+}
+
+// Number of groups fold_parallel uses for n elements (see the top of file).
+template <class Chain>
+std::size_t parallel_groups(const Chain& c, std::size_t n,
+                            unsigned threads) noexcept {
+  std::size_t g = threads;
+  if (g == 0) {
+    // Asked once: glibc reads /sys on every call (~10 us, more than folding
+    // a small list).
+    static const unsigned hw =
+        std::max(1u, std::thread::hardware_concurrency());
+    g = hw;
+    g = std::min(g, std::max<std::size_t>(1, n / kParallelGrain));
+  }
+  g = std::min({g, c.slab_count(), n});
+  return std::max<std::size_t>(g, 1);
+}
+
+// Parallel fold of the whole chain holding n elements (see the top of file
+// for the contract on init, op and combine).
+template <class Chain, class Init, class Op, class Combine>
+fold_left_t<Chain, Init, Op> fold_parallel(const Chain& c, std::size_t n,
+                                           Init init, Op& op, Combine& combine,
+                                           unsigned threads) {
+  using handle = typename Chain::handle;
+  using U = fold_left_t<Chain, Init, Op>;
+  const std::size_t g = parallel_groups(c, n, threads);
+  if (g <= 1)
+    return fold_left_range(c, slab_pos<handle>{n ? c.locate(0).slab : handle{}},
+                           slab_pos<handle>{}, std::move(init), op);
+
+  // Group k is [cut[k], cut[k+1]); cut k sits at element k*n/g (computed
+  // without overflowing k*n).
+  std::vector<slab_pos<handle>> cut(g + 1);
+  for (std::size_t k = 0; k < g; ++k)
+    cut[k] = c.locate(n / g * k + n % g * k / g);
+  cut[g] = slab_pos<handle>{};
+
+  std::vector<std::optional<U>> part(g);
+#if NEXUS_HAS_EXCEPTIONS
+  std::vector<std::exception_ptr> error(g);
+  std::atomic<bool> failed{false};
+#else
+  const bool failed = false;
+#endif
+  // `seed` is moved from inside the try, so a throwing move of Init is
+  // reported like any other exception.
+  auto run = [&](std::size_t k, Init& seed, Op& f) {
+#if NEXUS_HAS_EXCEPTIONS
+    try {
+      part[k].emplace(
+          fold_left_range(c, cut[k], cut[k + 1], std::move(seed), f, &failed));
+    } catch (...) {
+      error[k] = std::current_exception();
+      failed.store(true, std::memory_order_relaxed);
+    }
+#else
+    part[k].emplace(
+        fold_left_range(c, cut[k], cut[k + 1], std::move(seed), f, &failed));
+#endif
+  };
+  {
+    // Declared after everything the workers use, so that unwinding joins
+    // every thread before that is destroyed.
+    std::vector<std::jthread> pool;
+    pool.reserve(g - 1);
+#if NEXUS_HAS_EXCEPTIONS
+    try {
+#endif
+      for (std::size_t k = 1; k < g; ++k)
+        pool.emplace_back([&run, k, seed = Init(init), f = op]() mutable {
+          run(k, seed, f);
+        });
+#if NEXUS_HAS_EXCEPTIONS
+    } catch (...) {
+      failed.store(true, std::memory_order_relaxed);
+      throw;  // pool's destructor joins the threads already started
+    }
+#endif
+    run(0, init, op);
+  }  // joins every worker
+
+#if NEXUS_HAS_EXCEPTIONS
+  for (const std::exception_ptr& e : error)
+    if (e) std::rethrow_exception(e);
+#endif
+  // Every group finished (a failed one has rethrown above).
+  const auto take = [](std::optional<U>& p) -> U&& {
+    if (!p.has_value()) fatal("fold(parallel): a group has no result");
+    return std::move(*p);
+  };
+  U acc = take(part[0]);
+  for (std::size_t k = 1; k < g; ++k)
+    acc = std::invoke(combine, std::move(acc), take(part[k]));
+  return acc;
+}
+
+}  // namespace detail
+}  // namespace nexus
+// ---- end nexus/detail/fold.hpp ----
 // ---- begin nexus/detail/node_pool.hpp ----
 // nexus-slab: a pool of fixed 1 KiB nodes carved from region-mapped chunks.
 // Used by nexus::slab_list for its slabs and sublayer nodes.
@@ -1525,11 +2135,14 @@ namespace nexus::detail {
 
 // Hands out 1 KiB, 64-byte aligned nodes. Memory comes from `Region` chunks
 // that grow geometrically from one page to 2 MiB (so a small list does not pin
-// 2 MiB) and are never returned until release_all(). Free nodes form an
+// 2 MiB) and are never returned until release_all(). Each new chunk is half of
+// what is already mapped, so a fresh mapping never takes the total past 1.5x
+// the memory in use: growing by doubling would let a list that just filled its
+// chunks hold under half of its mapped bytes. Free nodes form an
 // intrusive LIFO list; never-used nodes are bumped from the newest chunk so a
 // first fill does not read cold free-list links.
 template <class Region>
-requires region<Region>
+  requires region<Region>
 class node_pool {
  public:
   static constexpr std::size_t node_size = 1024;
@@ -1627,7 +2240,6 @@ class node_pool {
     bump_ = bump_end_ = nullptr;
     mapped_ = 0;
     in_use_ = 0;
-    next_chunk_ = 0;
   }
 
   void swap(node_pool& o) noexcept {
@@ -1638,7 +2250,6 @@ class node_pool {
     std::swap(bump_end_, o.bump_end_);
     std::swap(mapped_, o.mapped_);
     std::swap(in_use_, o.in_use_);
-    std::swap(next_chunk_, o.next_chunk_);
     std::swap(opts_, o.opts_);
     std::swap(locked_, o.locked_);
   }
@@ -1658,7 +2269,6 @@ class node_pool {
     bump_end_ = std::exchange(o.bump_end_, nullptr);
     mapped_ = std::exchange(o.mapped_, 0);
     in_use_ = std::exchange(o.in_use_, 0);
-    next_chunk_ = std::exchange(o.next_chunk_, 0);
     opts_ = o.opts_;
     locked_ = o.locked_;
     o.chunks_.clear();
@@ -1668,9 +2278,10 @@ class node_pool {
   // records are reserved so later growth needs no heap allocation.
   bool grow(std::size_t nodes, std::size_t spare_slots) {
     const std::size_t gran = Region::granularity(opts_.huge);
-    if (next_chunk_ == 0) next_chunk_ = gran;
+    std::size_t step = mapped_ / 2 < max_chunk ? mapped_ / 2 : max_chunk;
+    if (step < gran) step = gran;
     std::size_t bytes = nodes * node_size;
-    if (bytes < next_chunk_) bytes = next_chunk_;
+    if (bytes < step) bytes = step;
     bytes = (bytes + gran - 1) / gran * gran;
     // Reserve the chunk record first: if the heap refuses, nothing changed.
     const std::size_t want = chunks_.size() + 1 + (spare_slots ? 8 : 0);
@@ -1700,7 +2311,6 @@ class node_pool {
     bump_end_ = bump_ + r.size() / node_size * node_size;
     mapped_ += r.size();
     chunks_.push_back(std::move(r));
-    if (next_chunk_ < max_chunk) next_chunk_ *= 2;
     return true;
   }
 
@@ -1711,7 +2321,6 @@ class node_pool {
   char* bump_end_ = nullptr;
   std::size_t mapped_ = 0;
   std::size_t in_use_ = 0;
-  std::size_t next_chunk_ = 0;
   region_options opts_{};
   bool locked_ = false;
 };
@@ -1720,6 +2329,14 @@ class node_pool {
 // ---- end nexus/detail/node_pool.hpp ----
 
 namespace nexus {
+
+// Tag for the comparator slot of slab_list: `slab_list<T, insertion_order>`
+// keeps elements in insertion order with O(log n) positional access (see
+// nexus/detail/ordered_slab_list.hpp).
+struct insertion_order {};
+
+template <class T, class Cmp, class Region>
+class slab_list;
 
 struct slab_list_options {
   // Keep size() >= ratio * slab_count() * slab_capacity above 8 slabs.
@@ -1735,6 +2352,35 @@ struct slab_list_options {
   std::size_t sublayer_fanout = 0;
 };
 
+// A snapshot of a slab list's shape and counters (see stats()). Shared by
+// the sorted lists and the ordered list.
+struct slab_list_stats {
+  const char* name = nullptr;     // slab_list_options::name
+  std::size_t size = 0;           // elements
+  std::size_t slabs = 0;          // slab_count()
+  std::size_t sublayers = 0;      // sublayer_count()
+  std::size_t slab_capacity = 0;  // elements per slab
+  // size / (slabs * slab_capacity); 0 without slabs (small-list mode).
+  double fill_ratio = 0;
+  bool small_mode = false;  // elements live in the small heap buffer
+  // Counters since construction (a copy starts from zero; swap and move
+  // carry them along).
+  std::uint64_t inserts = 0;           // elements inserted
+  std::uint64_t erases = 0;            // elements erased (clear() included)
+  std::uint64_t rejected_inserts = 0;  // the region refused memory
+  std::uint64_t spills = 0;       // a full slab rebalanced with one neighbour
+  std::uint64_t ripples = 0;      // a full slab's window redistributed
+  std::uint64_t merges = 0;       // an erase merged two slabs
+  std::uint64_t compactions = 0;  // sweeps restoring min_capacity_ratio
+  std::uint64_t repacks = 0;      // moves into a fresh, exactly sized mapping
+  std::uint64_t slab_creates = 0;
+  std::uint64_t slab_frees = 0;
+  std::uint64_t sublayer_attaches = 0;  // sublayers built or added
+  std::uint64_t sublayer_detaches = 0;  // sublayers dropped or removed
+  std::size_t bytes_mapped = 0;         // memory_size()
+  std::size_t bytes_locked = 0;         // mapped bytes pinned by mlock()
+};
+
 namespace detail {
 
 // std::bad_alloc has no message constructor: throw it plain, or abort with
@@ -1748,9 +2394,27 @@ namespace detail {
 #endif
 }
 
+// Event counters behind stats(): plain integers, bumped where the probes
+// fire.
+struct list_counters {
+  std::uint64_t inserts = 0, erases = 0, rejected = 0, spills = 0, ripples = 0,
+                merges = 0, compactions = 0, repacks = 0, slab_creates = 0,
+                slab_frees = 0, attaches = 0, detaches = 0;
+};
+
 struct slab_header {
   slab_header* prev;
   slab_header* next;
+  std::uint32_t count;
+};
+
+// Slab header of ordered lists. Without separator keys, index_of climbs from
+// a slab to the root, so slabs and sublayer nodes both start with a parent
+// pointer (same offset, so one store updates either kind of child).
+struct ordered_slab_header {
+  void* parent;
+  ordered_slab_header* prev;
+  ordered_slab_header* next;
   std::uint32_t count;
 };
 
@@ -1761,8 +2425,13 @@ class basic_slab_list {
   static_assert(std::is_nothrow_destructible_v<T>);
   static_assert(alignof(T) <= 64, "over-aligned T is not supported");
   static_assert(region<Region>);
+  // The ordered list (slab_list<T, insertion_order>) builds on the internals.
+  template <class, class, class>
+  friend class nexus::slab_list;
 
-  using slab = slab_header;
+  // Ordered (insertion-order) lists: no keys, positions only.
+  static constexpr bool kOrdered = std::is_same_v<Cmp, insertion_order>;
+  using slab = std::conditional_t<kOrdered, ordered_slab_header, slab_header>;
   using pool_type = node_pool<Region>;
   static constexpr std::size_t kSlabBytes = pool_type::node_size;
   static constexpr std::size_t kElemOff =
@@ -1788,15 +2457,28 @@ class basic_slab_list {
                 "T is too large for 1 KiB slabs; store a pointer instead");
   // Sublayers never exceed this.
   static constexpr std::size_t max_sublayers = 8;
+  // The list stays in small-list mode (one sorted heap buffer, no slab)
+  // while it holds fewer elements than this: half a slab, or a 4 KiB page's
+  // worth of elements if that is more (512 for 8-byte T). Slabs come from
+  // whole pages, so converting any earlier would map more than twice the
+  // bytes the elements take.
+  static constexpr std::size_t small_list_max = slab_capacity / 2 >
+                                                        4096 / sizeof(T)
+                                                    ? slab_capacity / 2
+                                                    : 4096 / sizeof(T);
 
  private:
   // ---- internal (sublayer) node layout: n, keys[], children[], counts[] ----
-  static constexpr std::size_t kNodeHdr = alignof(T) < 8 ? 8 : alignof(T);
+  static constexpr std::size_t kNodeHdr =
+      kOrdered ? 16 : (alignof(T) < 8 ? 8 : alignof(T));
   static constexpr std::size_t kFanoutWithKeys =
       (kSlabBytes - kNodeHdr - 16) / (sizeof(T) + 2 * sizeof(void*));
-  static constexpr bool kInlineKeys = std::is_copy_constructible_v<T> &&
-                                      std::is_copy_assignable_v<T> &&
-                                      kFanoutWithKeys >= 8;
+  // Separator copies are made mid-operation, after elements have moved: a
+  // copy that could throw there would break the list, so only nothrow
+  // copyable T keeps them.
+  static constexpr bool kInlineKeys =
+      !kOrdered && std::is_nothrow_copy_constructible_v<T> &&
+      std::is_nothrow_copy_assignable_v<T> && kFanoutWithKeys >= 8;
   static constexpr std::size_t kKeyBytes = kInlineKeys ? sizeof(T) : 0;
   static constexpr std::size_t kFanoutMax =
       (kSlabBytes - kNodeHdr - 16) / (kKeyBytes + 2 * sizeof(void*));
@@ -1804,9 +2486,15 @@ class basic_slab_list {
       (kNodeHdr + kFanoutMax * kKeyBytes + 15) / 16 * 16;
   static_assert(kLinksOff + kFanoutMax * 2 * sizeof(void*) <= kSlabBytes);
 
-  struct inode {
+  struct plain_inode {
     std::uint32_t n;
   };
+  struct ordered_inode {
+    void* parent;  // first, as in ordered_slab_header
+    std::uint32_t n;
+  };
+  using inode = std::conditional_t<kOrdered, ordered_inode, plain_inode>;
+  static_assert(sizeof(inode) <= kNodeHdr);
   // A child and its element count side by side: the count an insert or
   // erase updates sits in the cache line the search already read.
   struct link {
@@ -1826,6 +2514,16 @@ class basic_slab_list {
         reinterpret_cast<T*>(reinterpret_cast<char*>(s) + kElemOff));
   }
   static const T& first_of(slab* s) noexcept { return elems(s)[0]; }
+  // Ordered lists: a child's (slab's or node's) parent is its first word.
+  static void set_parent(void* child, inode* x) noexcept {
+    if constexpr (kOrdered)
+      *static_cast<void**>(child) = x;
+    else
+      (void)child, (void)x;
+  }
+  static inode* parent_of(void* child) noexcept {
+    return static_cast<inode*>(*static_cast<void**>(child));
+  }
   static const T& last_of(slab* s) noexcept { return elems(s)[s->count - 1]; }
 
   // Window of slabs redistributed when inserting into a full slab.
@@ -1833,7 +2531,7 @@ class basic_slab_list {
   // Slabs below which the capacity ratio is never enforced.
   static constexpr std::size_t kRatioMinSlabs = 8;
   static constexpr std::uint32_t kSmallMax =
-      static_cast<std::uint32_t>(slab_capacity / 2);
+      static_cast<std::uint32_t>(small_list_max);
   static constexpr std::uint32_t kCap =
       static_cast<std::uint32_t>(slab_capacity);
   // Free slots per slab below which a full window grows by a slab. Small, so
@@ -1918,6 +2616,7 @@ class basic_slab_list {
     fanout_ = static_cast<std::uint32_t>(f);
     if (opts_.sublayer_threshold < 1) opts_.sublayer_threshold = 1;
     double r = opts_.min_capacity_ratio;
+    // NOLINTNEXTLINE(bugprone-integer-division): half the fanout, rounded down
     const double rmax = 1.0 - 1.0 / static_cast<double>(fanout_ / 2);
     if (!(r >= 0)) r = 0;
     if (r > rmax) r = rmax;
@@ -1981,6 +2680,7 @@ class basic_slab_list {
     swap(fanout_, o.fanout_);
     swap(ratio_, o.ratio_);
     swap(ratio_min_slabs_, o.ratio_min_slabs_);
+    swap(ctr_, o.ctr_);
     pool_.swap(o.pool_);
   }
   friend void swap(basic_slab_list& a, basic_slab_list& b) noexcept {
@@ -1997,6 +2697,86 @@ class basic_slab_list {
   reverse_iterator crbegin() const noexcept { return rbegin(); }
   reverse_iterator crend() const noexcept { return rend(); }
 
+  // ---- map and fold (contract details: nexus/detail/fold.hpp) ----
+  // Calls f(std::span<const T>) once per non-empty slab, first to last, each
+  // span holding that slab's elements in order (small-list mode is one
+  // slab; an empty list makes no call). f must not modify the list.
+  template <class F>
+  void for_each_slab(F&& f) const {
+    detail::for_each_span(fold_chain{this}, head_, f);
+  }
+  // op(...op(op(init, x0), x1)..., x_last), first to last, with the
+  // conventions of C++23 std::ranges::fold_left: returns
+  // U = decay_t<invoke_result_t<Op&, Init, const T&>>, U(init) when empty.
+  template <class Init, class Op>
+  auto fold_left(Init init, Op op) const {
+    return detail::fold_left_range(fold_chain{this}, pos_of(begin()),
+                                   pos_of(end()), std::move(init), op);
+  }
+  // fold_left over [first, last) (first must not be after last).
+  template <class Init, class Op>
+  auto fold_left(const_iterator first, const_iterator last, Init init,
+                 Op op) const {
+    return detail::fold_left_range(fold_chain{this}, pos_of(first),
+                                   pos_of(last), std::move(init), op);
+  }
+  // op(x0, op(x1, ...op(x_last, init)...)), last to first, with the
+  // conventions of C++23 std::ranges::fold_right: returns
+  // U = decay_t<invoke_result_t<Op&, const T&, Init>>, U(init) when empty.
+  template <class Init, class Op>
+  auto fold_right(Init init, Op op) const {
+    return detail::fold_right_range(fold_chain{this}, pos_of(begin()),
+                                    pos_of(end()), std::move(init), op);
+  }
+  // fold_right over [first, last) (first must not be after last).
+  template <class Init, class Op>
+  auto fold_right(const_iterator first, const_iterator last, Init init,
+                  Op op) const {
+    return detail::fold_right_range(fold_chain{this}, pos_of(first),
+                                    pos_of(last), std::move(init), op);
+  }
+  // Parallel left fold: the list is cut into `threads` groups of nearly
+  // equal element counts (0 = hardware concurrency, at most one group per
+  // 64K elements; never more groups than slabs), each folded from a copy of
+  // init on its own std::jthread (group 0 on the caller), and the partial
+  // results are combined in order: combine(combine(p0, p1), p2)... Equals
+  // fold_left(init, op) when combine is associative (commutativity is not
+  // needed), init is its identity and op(a, x) == combine(a, op(init, x)).
+  // op runs concurrently (one copy per thread). An exception from op is
+  // rethrown here after every thread has been joined.
+  template <class Init, class Op, class Combine>
+  auto fold(nexus::parallel_t, Init init, Op op, Combine combine,
+            unsigned threads = 0) const {
+    return detail::fold_parallel(fold_chain{this}, size_, std::move(init), op,
+                                 combine, threads);
+  }
+
+ private:
+  // The slab chain in the form nexus/detail/fold.hpp walks.
+  struct fold_chain {
+    using value_type = T;
+    using handle = slab*;
+    const basic_slab_list* list;
+    std::span<const T> span(slab* s) const noexcept {
+      return {elems(s), s->count};
+    }
+    slab* next(slab* s) const noexcept { return s->next; }
+    slab* prev(slab* s) const noexcept { return s->prev; }
+    slab* last() const noexcept { return list->tail_; }
+    void prefetch(slab* s) const noexcept { prefetch_slab(s); }
+    size_type slab_count() const noexcept {
+      return list->small_ ? 1 : list->slabs_;
+    }
+    slab_pos<slab*> locate(size_type i) const noexcept {
+      const const_iterator it = list->nth(i);
+      return {it.s_, it.i_};
+    }
+  };
+  static slab_pos<slab*> pos_of(const_iterator it) noexcept {
+    return {it.s_, it.i_};
+  }
+
+ public:
   // ---- capacity / memory ----
   [[nodiscard]] size_type size() const noexcept { return size_; }
   [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
@@ -2015,8 +2795,9 @@ class basic_slab_list {
   }
 
   // Pre-maps enough chunks that inserting up to n elements in total makes no
-  // system call, no heap allocation and takes no page fault. Above half a
-  // slab this also leaves small-list mode for good (until clear()).
+  // system call, no heap allocation and takes no page fault. From
+  // small_list_max on this also leaves small-list mode for good (until
+  // clear()).
   void reserve(size_type n) {
     if (n < kSmallMax) return;
     const size_type leaves = n / (static_cast<size_type>(ratio_ * kCap) + 1) +
@@ -2053,8 +2834,39 @@ class basic_slab_list {
   std::error_code mlock() { return pool_.lock(); }
   std::error_code munlock() { return pool_.unlock(); }
 
+  // Shape and counters, without tracing. O(1).
+  [[nodiscard]] slab_list_stats stats() const noexcept {
+    slab_list_stats st;
+    st.name = opts_.name;
+    st.size = size_;
+    st.slabs = slabs_;
+    st.sublayers = height_;
+    st.slab_capacity = slab_capacity;
+    st.fill_ratio = slabs_ == 0 ? 0.0
+                                : static_cast<double>(size_) /
+                                      static_cast<double>(slabs_ * kCap);
+    st.small_mode = small_;
+    st.inserts = ctr_.inserts;
+    st.erases = ctr_.erases;
+    st.rejected_inserts = ctr_.rejected;
+    st.spills = ctr_.spills;
+    st.ripples = ctr_.ripples;
+    st.merges = ctr_.merges;
+    st.compactions = ctr_.compactions;
+    st.repacks = ctr_.repacks;
+    st.slab_creates = ctr_.slab_creates;
+    st.slab_frees = ctr_.slab_frees;
+    st.sublayer_attaches = ctr_.attaches;
+    st.sublayer_detaches = ctr_.detaches;
+    st.bytes_mapped = memory_size();
+    st.bytes_locked = pool_.locked() ? pool_.mapped_bytes() : 0;
+    return st;
+  }
+
   // Removes every element and returns all memory (also ends reserve()).
   void clear() noexcept {
+    if (size_ != 0) note_erase(size_, 0);
+    note_slabs_freed(slabs_);
     destroy_all();
     head_ = tail_ = nullptr;
     root_ = nullptr;
@@ -2122,14 +2934,11 @@ class basic_slab_list {
       return {this, s, static_cast<std::uint32_t>(i)};
     }
     void* x = root_;
+    size_type total = size_;
     for (std::uint32_t l = 0; l < height_; ++l) {
       inode* nd = static_cast<inode*>(x);
-      const link* c = links(nd);
-      std::uint32_t j = 0;
-      while (i >= c[j].count) {
-        i -= c[j].count;
-        ++j;
-      }
+      const std::uint32_t j = child_at(nd, i, total);
+      total = links(nd)[j].count;
       x = links(nd)[j].child;
     }
     return {this, static_cast<slab*>(x), static_cast<std::uint32_t>(i)};
@@ -2157,7 +2966,7 @@ class basic_slab_list {
   }
   // Empty when the region refused memory; `v` is then left untouched.
   std::optional<std::pair<iterator, bool>> try_insert(T&& v) {
-    core_result r = insert_core(std::move(v));
+    const core_result r = insert_core(std::move(v));
     if (r.st == status::oom) return std::nullopt;
     return std::pair<iterator, bool>{r.it, r.st == status::inserted};
   }
@@ -2221,6 +3030,7 @@ class basic_slab_list {
       const size_type removed = head_->count - w;
       head_->count = w;
       size_ = w;
+      if (removed != 0) note_erase(removed, w);
       shrink_small();
       verify();
       return removed;
@@ -2251,6 +3061,7 @@ class basic_slab_list {
       if (rs != ws) rs->count = 0;  // emptied; freed below
     }
     const size_type removed = size_ - kept;
+    const size_type slabs_before = slabs_;
     size_ = kept;
     if (kept == 0) {
       // everything went: free all slabs
@@ -2273,6 +3084,8 @@ class basic_slab_list {
         s = nx;
       }
     }
+    note_slabs_freed(slabs_before - slabs_);
+    if (removed != 0) note_erase(removed, 0);
     // Freed slabs leave room: this cannot fail.
     if (slabs_ > opts_.sublayer_threshold) build_index(true);
     cursor_ = 0;
@@ -2289,7 +3102,12 @@ class basic_slab_list {
   // ---- invariants ----
   // Verifies order, slab ranges and counts, links, fill ratio and every
   // sublayer's keys, children and counts. O(n).
-  [[nodiscard]] bool check_invariants() const { return violation() == nullptr; }
+  // A broken invariant also fires the `nexus:list_invariant_failed` probe.
+  [[nodiscard]] bool check_invariants() const {
+    const char* m = violation();
+    if (m != nullptr) NEXUS_PROBE(list_invariant_failed, this, opts_.name, m);
+    return m == nullptr;
+  }
   // The first broken invariant, or nullptr.
   [[nodiscard]] const char* violation() const {
     if (small_) {
@@ -2362,9 +3180,40 @@ class basic_slab_list {
     }
   }
 
+  // ---- tracing and statistics (probes: nexus/detail/probes.hpp) ----
+  void note_insert(const core_result& r) noexcept {
+    if (r.st == status::inserted) {
+      ++ctr_.inserts;
+      NEXUS_PROBE(list_add, this, opts_.name, size_, r.it.s_->count,
+                  small_ ? size_type{small_cap_} : slab_capacity);
+    } else if (r.st == status::oom) {
+      ++ctr_.rejected;
+      NEXUS_PROBE(list_oom, this, opts_.name, size_);
+    }
+  }
+  // n elements erased; `fill` = elements left in their slab (0 if several).
+  void note_erase(size_type n, size_type fill) noexcept {
+    ctr_.erases += n;
+    NEXUS_PROBE(list_remove, this, opts_.name, size_, n, fill);
+  }
+  void note_slabs_freed(size_type n) noexcept {
+    if (n == 0) return;
+    ctr_.slab_frees += n;
+    NEXUS_PROBE(list_slab_free, this, opts_.name, slabs_, n);
+  }
+  void note_attach() noexcept {
+    ++ctr_.attaches;
+    NEXUS_PROBE(list_sublayer_attach, this, opts_.name, height_, slabs_);
+  }
+  void note_detach() noexcept {
+    ++ctr_.detaches;
+    NEXUS_PROBE(list_sublayer_detach, this, opts_.name, height_, slabs_);
+  }
+
   void verify() const {
 #if defined(NEXUS_SLAB_LIST_CHECK_INVARIANTS)
     if (const char* m = violation()) {
+      NEXUS_PROBE(list_invariant_failed, this, opts_.name, m);
       std::fprintf(stderr, "nexus: slab_list '%s' invariant broken: %s\n",
                    opts_.name ? opts_.name : "", m);
       std::abort();
@@ -2379,7 +3228,9 @@ class basic_slab_list {
   }
   // Adjacent elements a, b (a first) violate the order?
   bool out_of_order(const T& a, const T& b) const {
-    if constexpr (Multi)
+    if constexpr (kOrdered)
+      return (void)a, (void)b, false;  // any order is valid
+    else if constexpr (Multi)
       return less(b, a);
     else
       return !less(a, b);
@@ -2605,12 +3456,25 @@ class basic_slab_list {
   }
   // Path to slab s (sublayers attached).
   void locate(slab* s, path_t& p) const {
-    slab* t = descend<false>(first_of(s), p);
-    while (t != s) {
-      const bool ok = path_next(p);
-      NEXUS_ASSERT(ok, "slab_list: slab not found in sublayers");
-      (void)ok;
-      t = leaf_at(p);
+    if constexpr (kOrdered) {
+      // No keys: climb the parent pointers, finding each child in its node.
+      void* c = s;
+      for (std::uint32_t l = height_; l-- > 0;) {
+        inode* x = parent_of(c);
+        std::uint32_t j = 0;
+        while (links(x)[j].child != c) ++j;
+        p.node[l] = x;
+        p.idx[l] = j;
+        c = x;
+      }
+    } else {
+      slab* t = descend<false>(first_of(s), p);
+      while (t != s) {
+        const bool ok = path_next(p);
+        NEXUS_ASSERT(ok, "slab_list: slab not found in sublayers");
+        (void)ok;
+        t = leaf_at(p);
+      }
     }
   }
   size_type rank_of(const path_t& p) const noexcept {
@@ -2625,24 +3489,47 @@ class basic_slab_list {
   slab* find_rank(size_type rank, path_t& p,
                   std::uint32_t& off) const noexcept {
     void* x = root_;
+    size_type total = size_;
     for (std::uint32_t l = 0; l < height_; ++l) {
       inode* nd = static_cast<inode*>(x);
-      const link* c = links(nd);
-      std::uint32_t j = 0;
-      while (j + 1 < nd->n && rank >= c[j].count) {
-        rank -= c[j].count;
-        ++j;
-      }
+      const std::uint32_t j = child_at(nd, rank, total);
       p.node[l] = nd;
       p.idx[l] = j;
+      total = links(nd)[j].count;
       x = links(nd)[j].child;
     }
     off = static_cast<std::uint32_t>(rank);
     return static_cast<slab*>(x);
   }
+  // The child of x (holding `total` elements) that holds element `rank`
+  // (the last child for rank == total); rank becomes the offset in it.
+  // Scans the counts from the nearer end, so positions near either end
+  // (push/pop at the back, the last slab) cost O(1) per level.
+  static std::uint32_t child_at(inode* x, size_type& rank,
+                                size_type total) noexcept {
+    const link* c = links(x);
+    if (rank < total / 2) {
+      std::uint32_t j = 0;
+      while (j + 1 < x->n && rank >= c[j].count) {
+        rank -= c[j].count;
+        ++j;
+      }
+      return j;
+    }
+    std::uint32_t j = x->n - 1;
+    size_type before = total - c[j].count;  // elements left of child j
+    while (j > 0 && rank < before) {
+      --j;
+      before -= c[j].count;
+    }
+    rank -= before;
+    return j;
+  }
 
   // ---- node helpers ----
   slab* new_slab(pool_type& pool) noexcept {
+    ++ctr_.slab_creates;
+    NEXUS_PROBE(list_slab_create, this, opts_.name, slabs_ + 1);
     slab* s = static_cast<slab*>(pool.allocate());
     s->prev = s->next = nullptr;
     s->count = 0;
@@ -2679,6 +3566,7 @@ class basic_slab_list {
       tail_ = s->prev;
     pool_.deallocate(s);
     --slabs_;
+    note_slabs_freed(1);
   }
   inode* new_inode() noexcept {
     inode* x = static_cast<inode*>(pool_.allocate());
@@ -2720,6 +3608,7 @@ class basic_slab_list {
       (void)key;
     links(x)[pos].child = child;
     links(x)[pos].count = cnt;
+    set_parent(child, x);
   }
   // Removes entry pos. Removing entry 0 keeps key 0 (the node's lower bound,
   // equal to its parent's separator) and drops key 1 instead.
@@ -2740,6 +3629,9 @@ class basic_slab_list {
     if constexpr (kInlineKeys) relocate(keys(dst) + dpos, keys(src) + from, k);
     std::memcpy(static_cast<void*>(links(dst) + dpos), links(src) + from,
                 k * sizeof(link));
+    if constexpr (kOrdered)
+      for (std::uint32_t j = 0; j < k; ++j)
+        set_parent(links(dst)[dpos + j].child, dst);
   }
 
   // Inserts an entry into p.node[l] at pos, splitting up the path as needed.
@@ -2770,6 +3662,7 @@ class basic_slab_list {
       put_entry(r, 1, &ky, y, cy);
       root_ = r;
       ++height_;
+      note_attach();
       return;
     }
     inode* g = p.node[l - 1];
@@ -2787,6 +3680,7 @@ class basic_slab_list {
         if constexpr (kInlineKeys) destroy_n(keys(x), 1);
         pool_.deallocate(x);
         --height_;
+        note_detach();
       } else if (x->n == 1) {
         detach();
       }
@@ -2903,6 +3797,7 @@ class basic_slab_list {
     } while (items > 1);
     root_ = below;
     height_ = h;
+    note_attach();
     NEXUS_ASSERT(height_ <= max_sublayers, "too many sublayers");
   }
 
@@ -2919,12 +3814,13 @@ class basic_slab_list {
     destroy_index(root_, 0);
     root_ = nullptr;
     height_ = 0;
+    note_detach();
   }
 
   // ---- small-list mode ----
   static slab* alloc_small(std::uint32_t cap) noexcept {
-    void* p = ::operator new (kElemOff + cap * sizeof(T), std::align_val_t{64},
-                              std::nothrow);
+    void* p = ::operator new(kElemOff + cap * sizeof(T), std::align_val_t{64},
+                             std::nothrow);
     if (p == nullptr) return nullptr;
     slab* s = static_cast<slab*>(p);
     s->prev = s->next = nullptr;
@@ -2932,7 +3828,7 @@ class basic_slab_list {
     return s;
   }
   static void free_small(slab* s) noexcept {
-    ::operator delete (s, std::align_val_t{64});
+    ::operator delete(s, std::align_val_t{64});
   }
   // Replaces the small buffer with one of capacity cap; false on OOM.
   bool resize_small(std::uint32_t cap) noexcept {
@@ -2958,24 +3854,34 @@ class basic_slab_list {
           resize_small(static_cast<std::uint32_t>(size_ + (size_ + 1) / 2)));
     }
   }
-  // Small buffer -> one slab. False on OOM (nothing changed).
+  // Small buffer -> full slabs (plus sublayers if that makes enough slabs).
+  // Reserves room for one more slab so the insert that triggered this does
+  // not need memory. False on OOM (nothing changed).
   bool to_slab_mode() {
-    if (!pool_.ensure(1)) return false;
+    const size_type leaves = size_ / kCap + 1;
+    if (!pool_.ensure(leaves + 1 + index_nodes_for(leaves + 1, true)))
+      return false;
     slab* old = head_;
     head_ = tail_ = nullptr;
     small_ = false;
-    if (old != nullptr && old->count != 0) {
+    const std::uint32_t n = old != nullptr ? old->count : 0;
+    for (std::uint32_t i = 0; i < n;) {
       slab* s = append_new_slab(pool_);
-      relocate(elems(s), elems(old), old->count);
-      s->count = old->count;
+      const std::uint32_t k = std::min(n - i, kCap);
+      relocate(elems(s), elems(old) + i, k);
+      s->count = k;
+      i += k;
     }
     if (old) free_small(old);
     small_cap_ = 0;
+    if (slabs_ > opts_.sublayer_threshold) build_index(true);
     return true;
   }
-  // One slab -> small buffer when it got small enough (keeps slabs on OOM).
+  // Slabs -> small buffer below half of small_list_max (the hysteresis keeps
+  // insert/erase at the boundary from converting back and forth). Keeps the
+  // slabs if the heap refuses the buffer.
   void try_to_small() noexcept {
-    if (small_ || pinned_ || slabs_ > 1 || size_ >= kSmallMax / 2) return;
+    if (small_ || pinned_ || size_ >= kSmallMax / 2) return;
     if (size_ == 0) {
       small_ = true;
       pool_.release_all();
@@ -2984,12 +3890,16 @@ class basic_slab_list {
     slab* n = alloc_small(static_cast<std::uint32_t>(size_ + (size_ + 1) / 2));
     if (n == nullptr) return;
     detach();
-    slab* s = head_;
-    relocate(elems(n), elems(s), s->count);
-    n->count = s->count;
+    n->count = 0;
+    for (slab* s = head_; s != nullptr; s = s->next) {
+      relocate(elems(n) + n->count, elems(s), s->count);
+      n->count += s->count;
+    }
     small_cap_ = static_cast<std::uint32_t>(size_ + (size_ + 1) / 2);
     head_ = tail_ = n;
+    const size_type freed = slabs_;
     slabs_ = 0;
+    note_slabs_freed(freed);
     small_ = true;
     pool_.release_all();
   }
@@ -2998,6 +3908,7 @@ class basic_slab_list {
   template <class Arg>
   core_result insert_core(Arg&& v) {
     core_result r = insert_core2(std::forward<Arg>(v));
+    note_insert(r);
     if (r.st == status::inserted) verify();
     return r;
   }
@@ -3027,14 +3938,14 @@ class basic_slab_list {
           return small_put(pos, std::move(tmp));
         } else {
           if (!resize_small(nc)) return {end(), status::oom};
-          return small_put(pos, std::move(v));
+          return small_put(pos, std::forward<Arg>(v));
         }
       }
       if constexpr (std::is_lvalue_reference_v<Arg>) {
         T tmp(v);
         return small_put(pos, std::move(tmp));
       } else {
-        return small_put(pos, std::move(v));
+        return small_put(pos, std::forward<Arg>(v));
       }
     }
     return slab_insert(std::forward<Arg>(v));
@@ -3060,7 +3971,7 @@ class basic_slab_list {
         s->count = 1;
       } else {
         slab* s = append_new_slab(pool_);
-        ::new (static_cast<void*>(elems(s))) T(std::move(v));
+        ::new (static_cast<void*>(elems(s))) T(std::forward<Arg>(v));
         s->count = 1;
       }
       size_ = 1;
@@ -3081,7 +3992,7 @@ class basic_slab_list {
         T tmp(v);
         return slab_put(p, s, pos, std::move(tmp));
       } else {
-        return slab_put(p, s, pos, std::move(v));
+        return slab_put(p, s, pos, std::forward<Arg>(v));
       }
     }
     if constexpr (std::is_lvalue_reference_v<Arg>) {
@@ -3203,23 +4114,7 @@ class basic_slab_list {
     }
     if (grow) {
       // Every node this insert may need is mapped before anything changes.
-      std::size_t need = 1;
-      if (indexed) {
-        std::int32_t l = static_cast<std::int32_t>(height_) - 1;
-        while (l >= 0 && p.node[l]->n >= fanout_) {
-          ++need;
-          --l;
-        }
-        if (l < 0) {
-          ++need;
-          if (height_ >= max_sublayers)
-            throw_or_abort<std::length_error>(
-                "slab_list: more than 8 sublayers");
-        }
-      } else if (slabs_ + 1 > opts_.sublayer_threshold) {
-        need += index_nodes_for(slabs_ + 1, false);
-      }
-      if (!pool_.ensure(need)) return {end(), status::oom};
+      if (!pool_.ensure(nodes_for_new_slab(p))) return {end(), status::oom};
       slab* n = new_slab(pool_);
       link_after(w[m - 1], n);
       ++slabs_;
@@ -3244,10 +4139,15 @@ class basic_slab_list {
                     where.first->count - where.second);
       ::new (static_cast<void*>(e + where.second)) T(std::move(v));
       ++where.first->count;
+      ++ctr_.spills;
+      NEXUS_PROBE(list_spill, this, opts_.name, w[ins]->count,
+                  w[1 - ins]->count);
     } else {
       // Gather (with v in place), then scatter evenly.
       std::size_t gpos = 0;
       where = redistribute(w, m, ins, pos, v, gpos);
+      ++ctr_.ripples;
+      NEXUS_PROBE(list_ripple, this, opts_.name, m, grow ? 1 : 0);
     }
     ++size_;
     if (indexed) {
@@ -3265,13 +4165,119 @@ class basic_slab_list {
       build_index(false);
     }
     const_iterator it{this, where.first, where.second};
-    if (grow && ratio_broken(ratio_)) {
-      const size_type rk = index_of(it);
-      compact_if_needed();
-      if (height_ != 0 && slabs_ * 2 <= opts_.sublayer_threshold) detach();
-      it = nth(rk);
-    }
+    if (grow) it = compact_after_grow(it);
     return {it, status::inserted};
+  }
+
+  // Nodes that adding one slab below path p may take (the slab, node splits
+  // up the path, a new root, or a first index).
+  std::size_t nodes_for_new_slab(const path_t& p) const {
+    std::size_t need = 1;
+    if (height_ != 0) {
+      std::int32_t l = static_cast<std::int32_t>(height_) - 1;
+      while (l >= 0 && p.node[l]->n >= fanout_) {
+        ++need;
+        --l;
+      }
+      if (l < 0) {
+        ++need;
+        if (height_ >= max_sublayers)
+          throw_or_abort<std::length_error>("slab_list: more than 8 sublayers");
+      }
+    } else if (slabs_ + 1 > opts_.sublayer_threshold) {
+      need += index_nodes_for(slabs_ + 1, false);
+    }
+    return need;
+  }
+
+  // A new slab may break the fill ratio: compact, keeping `it`'s position.
+  const_iterator compact_after_grow(const_iterator it) {
+    if (!ratio_broken(ratio_)) return it;
+    const size_type rk = index_of(it);
+    compact_if_needed();
+    if (height_ != 0 && slabs_ * 2 <= opts_.sublayer_threshold) detach();
+    return nth(rk);
+  }
+
+  // ---- ordered lists: insertion by position ----
+  // Inserts v before position rank (<= size()); v is moved from only on
+  // success. Same slabs, spills and windows as the sorted insert.
+  core_result insert_at(size_type rank, T& v) {
+    const core_result r = insert_at_impl(rank, v);
+    note_insert(r);
+    if (r.st == status::inserted) verify();
+    return r;
+  }
+  core_result insert_at_impl(size_type rank, T& v) {
+    if (small_ && size_ + 1 >= kSmallMax && !to_slab_mode())
+      return {end(), status::oom};
+    if (small_) {
+      if (size_ == small_cap_) {
+        std::uint32_t nc = small_cap_ ? 2 * small_cap_ : 1;
+        if (nc > kSmallMax - 1) nc = kSmallMax - 1;
+        if (!resize_small(nc)) return {end(), status::oom};
+      }
+      return small_put(static_cast<std::uint32_t>(rank), std::move(v));
+    }
+    if (head_ == nullptr) {  // empty, in slab mode (reserve())
+      if (!pool_.ensure(1)) return {end(), status::oom};
+      slab* s = append_new_slab(pool_);
+      ::new (static_cast<void*>(elems(s))) T(std::move(v));
+      s->count = 1;
+      size_ = 1;
+      return {{this, s, 0}, status::inserted};
+    }
+    path_t p;
+    std::uint32_t off = 0;
+    slab* s = head_;
+    if (rank == size_ || rank == 0) {
+      // push_back / push_front: follow the outermost children, no scans.
+      void* x = root_;
+      for (std::uint32_t l = 0; l < height_; ++l) {
+        inode* nd = static_cast<inode*>(x);
+        p.node[l] = nd;
+        p.idx[l] = rank == 0 ? 0 : nd->n - 1;
+        x = links(nd)[p.idx[l]].child;
+      }
+      s = rank == 0 ? head_ : tail_;
+      NEXUS_ASSERT(height_ == 0 || x == s, "slab_list: outermost path");
+      off = rank == 0 ? 0 : s->count;
+    } else if (height_ == 0) {
+      while (s->next != nullptr && rank >= s->count) {
+        rank -= s->count;
+        s = s->next;
+      }
+      off = static_cast<std::uint32_t>(rank);
+    } else {
+      s = find_rank(rank, p, off);
+    }
+    // Prvalues straight into the caller's slot: assigning a core_result
+    // here cost a store-forwarding stall per push_back (measured).
+    if (s->count < kCap) return slab_put(p, s, off, std::move(v));
+    if (s == head_ && off == 0) return prepend_slab(p, v);
+    return full_insert(p, s, off, v);
+  }
+
+  // Inserting before a full first slab starts a new first slab (the mirror
+  // of appending), so push_front leaves full slabs behind it.
+  core_result prepend_slab(path_t& p, T& v) {
+    if (!pool_.ensure(nodes_for_new_slab(p))) return {end(), status::oom};
+    slab* n = new_slab(pool_);
+    n->next = head_;
+    head_->prev = n;
+    head_ = n;
+    ++slabs_;
+    ::new (static_cast<void*>(elems(n))) T(std::move(v));
+    n->count = 1;
+    ++size_;
+    if (height_ != 0) {
+      for (std::uint32_t l = 0; l + 1 < height_; ++l)
+        ++links(p.node[l])[p.idx[l]].count;
+      insert_entry(p, height_ - 1, 0, &first_of(n), n, 1);
+    } else if (slabs_ > opts_.sublayer_threshold) {
+      build_index(false);
+    }
+    return {compact_after_grow({this, n, 0}), status::inserted};
   }
 
   // Evens out two adjacent slabs (a before b) by moving their boundary run.
@@ -3297,7 +4303,8 @@ class basic_slab_list {
                                                std::uint32_t ins,
                                                std::uint32_t pos, T& v,
                                                std::size_t& gpos) noexcept {
-    alignas(T) unsigned char raw[(kWindow + 1) * kCap * sizeof(T) + sizeof(T)];
+    alignas(T) unsigned char
+        raw[std::size_t{kWindow + 1} * kCap * sizeof(T) + sizeof(T)];
     T* buf = reinterpret_cast<T*>(raw);
     std::size_t total = 0;
     for (std::uint32_t j = 0; j < m; ++j) {
@@ -3305,6 +4312,7 @@ class basic_slab_list {
       if (j == ins) {
         relocate(buf + total, elems(s), pos);
         gpos = total + pos;
+        // NOLINTNEXTLINE(bugprone-use-after-move): j == ins happens once
         ::new (static_cast<void*>(buf + gpos)) T(std::move(v));
         relocate(buf + gpos + 1, elems(s) + pos, s->count - pos);
         total += s->count + 1;
@@ -3376,6 +4384,7 @@ class basic_slab_list {
         relocate(e + i, e + i + k, head_->count - i - k);
         head_->count -= k;
         size_ -= n;
+        note_erase(n, head_->count);
         shrink_small();
         return;
       }
@@ -3406,6 +4415,9 @@ class basic_slab_list {
     relocate(e + off, e + off + k, s->count - off - k);
     s->count -= k;
     size_ -= k;
+    note_erase(k, s->count);
+    const size_type slabs_before = slabs_;
+    const bool emptied = s->count == 0;
     for (std::uint32_t l = 0; l < height_; ++l)
       links(p.node[l])[p.idx[l]].count -= k;
     // Empty slab: drop it. Otherwise merge with a neighbour when both fit
@@ -3450,6 +4462,10 @@ class basic_slab_list {
         unlink_free(s);
       }
     }
+    if (!emptied && slabs_ != slabs_before) {
+      ++ctr_.merges;
+      NEXUS_PROBE(list_merge, this, opts_.name, slabs_);
+    }
     after_shrink();
   }
 
@@ -3482,7 +4498,10 @@ class basic_slab_list {
     detach();
     slab* old = head_;
     head_ = tail_ = nullptr;
+    const size_type old_slabs = slabs_;
     slabs_ = 0;
+    ++ctr_.repacks;
+    note_slabs_freed(old_slabs);
     slab* cur = nullptr;
     while (old != nullptr) {
       slab* nx = old->next;
@@ -3519,6 +4538,13 @@ class basic_slab_list {
   }
   void compact_if_needed() {
     if (!ratio_broken(ratio_)) return;
+    const size_type before = slabs_;
+    compact();
+    ++ctr_.compactions;
+    NEXUS_PROBE(list_reap, this, opts_.name, before, slabs_);
+  }
+  // Packs slabs until the fill ratio holds again (with a margin).
+  void compact() {
     const double target =
         std::min(ratio_ + 0.02, 1.0 - 1.0 / static_cast<double>(fanout_));
     if (height_ == 0) {
@@ -3694,6 +4720,9 @@ class basic_slab_list {
       const T* cmn = nullptr;
       const T* cmx = nullptr;
       const T* pk = kInlineKeys ? &keys(nd)[j] : nullptr;
+      if constexpr (kOrdered)
+        if (parent_of(links(nd)[j].child) != nd)
+          return "sublayer child's parent pointer is stale";
       if (const char* m = check_node(links(nd)[j].child, l + 1,
                                      l + 1 < height_ ? pk : nullptr,
                                      spine && j == 0, walk, c, cmn, cmx))
@@ -3732,6 +4761,7 @@ class basic_slab_list {
   bool pinned_ = false;
   double ratio_ = 0.9;
   size_type ratio_min_slabs_ = 20;
+  list_counters ctr_;
   pool_type pool_;
 };
 
@@ -3777,6 +4807,402 @@ typename slab_multilist<T, Cmp, Region>::size_type erase_if(
 }
 
 }  // namespace nexus
+
+// slab_list<T, insertion_order, Region>: the ordered list.
+// ---- begin nexus/detail/ordered_slab_list.hpp ----
+// nexus-slab: nexus::slab_list<T, nexus::insertion_order, Region> — a list
+// kept in insertion order, with O(log n) positional access and editing
+// anywhere. Included by <nexus/slab_list.hpp>; include that instead.
+//
+// Design. It is the sorted list's machinery (detail::basic_slab_list) in its
+// ordered mode: the same 1 KiB slabs, node pool, small-list mode, spills,
+// redistribution windows, merges, compaction (min_capacity_ratio) and
+// sublayers, minus the separator keys. A position is found by descending the
+// sublayers' per-child element counts, and index_of climbs from a slab to the
+// root through parent pointers (the first word of every slab and sublayer
+// node in this mode). push_back into a full last slab starts a new slab, and
+// push_front into a full first slab starts a new first slab, so appending
+// and prepending leave full slabs.
+//
+// Complexity: push/pop at either end, insert, emplace, erase(pos),
+// operator[], at, nth and index_of are O(log n) (a descent over at most 8
+// sublayers, scanning at most `fanout` counts per node, plus moving at most
+// one redistribution window of 16 slabs); erase(first, last) is
+// O(log n * (1 + (last - first) / slab_capacity)) plus the destructors;
+// iteration is O(1) per step; sort, reverse, copy and == are O(n) (sort:
+// O(n log n)).
+//
+// Iterator invalidation:
+// - push_back, push_front, emplace_back, emplace_front, insert, emplace,
+//   try_* (on success), erase, pop_back, pop_front, clear, remove_if /
+//   erase_if, shrink_to_fit: every iterator, pointer and reference is
+//   invalidated (elements move between slabs). A call that fails (throws
+//   std::bad_alloc, or a try_* returning false/empty) invalidates nothing.
+// - reserve: nothing, unless the list was in small-list mode (then all).
+// - sort, reverse: iterators, pointers and references stay valid and keep
+//   their positions; the values at those positions change.
+// - writes through iterators or references, operator[], at, nth, index_of,
+//   front, back, iteration, memory_size, mlock, munlock: nothing.
+// - swap and move: iterators to elements stay valid (they now refer into the
+//   other list); end() iterators do not.
+//
+// Exceptions: T must be nothrow move constructible. If the region refuses
+// memory, push_*, emplace_*, insert and emplace throw std::bad_alloc (abort
+// with a message under -fno-exceptions) and leave the list unchanged; the
+// try_* forms report it instead and leave their argument untouched. A
+// throwing copy (insert(pos, const T&)) or constructor (emplace) also leaves
+// the list unchanged, since the element is built before anything moves.
+
+#include <algorithm>
+#include <cstddef>
+#include <functional>
+#include <initializer_list>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+
+namespace nexus {
+
+// A list in insertion order made of 1 KiB slabs (see the file comment).
+template <class T, class Region>
+class slab_list<T, insertion_order, Region>
+    : private detail::basic_slab_list<T, insertion_order, Region, false> {
+  using base = detail::basic_slab_list<T, insertion_order, Region, false>;
+  using status = typename base::status;
+
+ public:
+  using value_type = T;
+  using size_type = std::size_t;
+  using difference_type = std::ptrdiff_t;
+  using reference = T&;
+  using const_reference = const T&;
+  using pointer = T*;
+  using const_pointer = const T*;
+  using region_type = Region;
+  using const_iterator = typename base::const_iterator;
+
+  // Mutable bidirectional iterator; converts to const_iterator.
+  class iterator {
+   public:
+    using iterator_category = std::bidirectional_iterator_tag;
+    using value_type = T;
+    using difference_type = std::ptrdiff_t;
+    using pointer = T*;
+    using reference = T&;
+
+    iterator() = default;
+    // The elements are never const objects, so writing through is sound.
+    reference operator*() const noexcept { return const_cast<T&>(*it_); }
+    pointer operator->() const noexcept { return std::addressof(**this); }
+    iterator& operator++() noexcept {
+      ++it_;
+      return *this;
+    }
+    iterator operator++(int) noexcept {
+      iterator t = *this;
+      ++it_;
+      return t;
+    }
+    iterator& operator--() noexcept {
+      --it_;
+      return *this;
+    }
+    iterator operator--(int) noexcept {
+      iterator t = *this;
+      --it_;
+      return t;
+    }
+    // The same position, read-only.
+    operator const_iterator() const noexcept { return it_; }
+    friend bool operator==(const iterator& a, const iterator& b) noexcept {
+      return a.it_ == b.it_;
+    }
+
+   private:
+    friend class slab_list;
+    explicit iterator(const_iterator it) noexcept : it_(it) {}
+    const_iterator it_;
+  };
+  using reverse_iterator = std::reverse_iterator<iterator>;
+  using const_reverse_iterator = std::reverse_iterator<const_iterator>;
+
+  // Elements per 1 KiB slab (124 for 8-byte T: the header holds a parent
+  // pointer besides prev, next and count).
+  static constexpr std::size_t slab_capacity = base::slab_capacity;
+  // Sublayers never exceed this.
+  static constexpr std::size_t max_sublayers = base::max_sublayers;
+  // Below this many elements the list lives in one heap buffer.
+  static constexpr std::size_t small_list_max = base::small_list_max;
+
+  // ---- construction ----
+  // An empty list (owns no memory until the first insert).
+  slab_list() : base(slab_list_options{}) {}
+  // An empty list with the given options (same meaning as the sorted list).
+  explicit slab_list(const slab_list_options& opts) : base(opts) {}
+  // The elements of il, in order.
+  slab_list(std::initializer_list<T> il, const slab_list_options& opts = {})
+      : base(opts) {
+    for (const T& v : il) push_back(v);
+  }
+  // The elements of [first, last), in order.
+  template <std::input_iterator It, std::sentinel_for<It> S>
+  slab_list(It first, S last, const slab_list_options& opts = {}) : base(opts) {
+    for (; first != last; ++first) emplace_back(*first);
+  }
+  // Deep copy (packed into full slabs).
+  slab_list(const slab_list&) = default;
+  // Takes o's elements and memory; o is left empty.
+  slab_list(slab_list&&) noexcept = default;
+  // Deep copy; strong guarantee.
+  slab_list& operator=(const slab_list&) = default;
+  // Takes o's elements and memory, releasing this list's.
+  slab_list& operator=(slab_list&&) noexcept = default;
+  ~slab_list() = default;
+
+  // Exchanges contents, options and memory in O(1).
+  void swap(slab_list& o) noexcept { base::swap(o); }
+  friend void swap(slab_list& a, slab_list& b) noexcept { a.swap(b); }
+
+  // ---- iteration ----
+  // Iterators over the elements in list order.
+  iterator begin() noexcept { return iterator(base::begin()); }
+  iterator end() noexcept { return iterator(base::end()); }
+  const_iterator begin() const noexcept { return base::begin(); }
+  const_iterator end() const noexcept { return base::end(); }
+  const_iterator cbegin() const noexcept { return base::begin(); }
+  const_iterator cend() const noexcept { return base::end(); }
+  reverse_iterator rbegin() noexcept { return reverse_iterator(end()); }
+  reverse_iterator rend() noexcept { return reverse_iterator(begin()); }
+  const_reverse_iterator rbegin() const noexcept {
+    return const_reverse_iterator(end());
+  }
+  const_reverse_iterator rend() const noexcept {
+    return const_reverse_iterator(begin());
+  }
+  const_reverse_iterator crbegin() const noexcept { return rbegin(); }
+  const_reverse_iterator crend() const noexcept { return rend(); }
+
+  // ---- capacity, memory, diagnostics (as for the sorted list) ----
+  using base::check_invariants;
+  using base::clear;
+  using base::empty;
+  using base::memory_size;
+  using base::mlock;
+  using base::munlock;
+  using base::name;
+  using base::options;
+  using base::reserve;
+  using base::shrink_to_fit;
+  using base::size;
+  using base::slab_count;
+  using base::stats;
+  using base::sublayer_count;
+  using base::violation;
+
+  // ---- element access ----
+  // First element (precondition: !empty()).
+  reference front() noexcept { return const_cast<T&>(base::front()); }
+  const_reference front() const noexcept { return base::front(); }
+  // Last element (precondition: !empty()).
+  reference back() noexcept { return const_cast<T&>(base::back()); }
+  const_reference back() const noexcept { return base::back(); }
+  // Element at position i (precondition: i < size()), O(log n).
+  reference operator[](size_type i) noexcept {
+    NEXUS_ASSERT(i < size(), "slab_list::operator[]: index out of range");
+    return *nth(i);
+  }
+  const_reference operator[](size_type i) const noexcept {
+    NEXUS_ASSERT(i < size(), "slab_list::operator[]: index out of range");
+    return *nth(i);
+  }
+  // Element at position i; throws std::out_of_range (aborts with a message
+  // under -fno-exceptions) when i >= size(). O(log n).
+  reference at(size_type i) {
+    check_index(i);
+    return *nth(i);
+  }
+  const_reference at(size_type i) const {
+    check_index(i);
+    return *nth(i);
+  }
+  // Iterator to position i (end() when i >= size()), O(log n).
+  iterator nth(size_type i) noexcept { return iterator(base::nth(i)); }
+  const_iterator nth(size_type i) const noexcept { return base::nth(i); }
+  // Position of it (size() for end()), O(log n).
+  size_type index_of(const_iterator it) const { return base::index_of(it); }
+
+  // ---- insertion ----
+  // Inserts a copy of v before pos; returns an iterator to it.
+  iterator insert(const_iterator pos, const T& v) {
+    T tmp(v);
+    return insert_rank(index_of(pos), tmp);
+  }
+  // Inserts v (moved) before pos; returns an iterator to it.
+  iterator insert(const_iterator pos, T&& v) {
+    return insert_rank(index_of(pos), v);
+  }
+  // Inserts T(args...) before pos; returns an iterator to it.
+  template <class... Args>
+  iterator emplace(const_iterator pos, Args&&... args) {
+    T tmp(std::forward<Args>(args)...);
+    return insert_rank(index_of(pos), tmp);
+  }
+  // Appends a copy of v (or v itself, moved).
+  void push_back(const T& v) {
+    T tmp(v);
+    insert_rank(size(), tmp);
+  }
+  void push_back(T&& v) { insert_rank(size(), v); }
+  // Appends T(args...); returns a reference to it.
+  template <class... Args>
+  reference emplace_back(Args&&... args) {
+    T tmp(std::forward<Args>(args)...);
+    return *insert_rank(size(), tmp);
+  }
+  // Prepends a copy of v (or v itself, moved).
+  void push_front(const T& v) {
+    T tmp(v);
+    insert_rank(0, tmp);
+  }
+  void push_front(T&& v) { insert_rank(0, v); }
+  // Prepends T(args...); returns a reference to it.
+  template <class... Args>
+  reference emplace_front(Args&&... args) {
+    T tmp(std::forward<Args>(args)...);
+    return *insert_rank(0, tmp);
+  }
+  // Appends v; false (and v untouched, nothing changed) when the region
+  // refused memory. Never throws for lack of memory.
+  [[nodiscard]] bool try_push_back(T&& v) {
+    return base::insert_at(size(), v).st != status::oom;
+  }
+  [[nodiscard]] bool try_push_back(const T& v) {
+    T tmp(v);
+    return try_push_back(std::move(tmp));
+  }
+  // Prepends v; false (and v untouched, nothing changed) on OOM.
+  [[nodiscard]] bool try_push_front(T&& v) {
+    return base::insert_at(0, v).st != status::oom;
+  }
+  // Inserts v before pos; empty (and v untouched, nothing changed) on OOM.
+  [[nodiscard]] std::optional<iterator> try_insert(const_iterator pos, T&& v) {
+    auto r = base::insert_at(index_of(pos), v);
+    if (r.st == status::oom) return std::nullopt;
+    return iterator(r.it);
+  }
+
+  // ---- erasure ----
+  // Erases the element at pos; returns the iterator to the one after it.
+  iterator erase(const_iterator pos) { return iterator(base::erase(pos)); }
+  // Erases [first, last); returns the iterator to the element after them.
+  iterator erase(const_iterator first, const_iterator last) {
+    return iterator(base::erase(first, last));
+  }
+  // Removes the last / first element (precondition: !empty()).
+  using base::pop_back;
+  using base::pop_front;
+  // Removes every element for which pred(const T&) is true, keeping the
+  // order of the others; one O(n) pass. Returns how many were removed.
+  using base::remove_if;
+
+  // ---- reordering ----
+  // Stable sort by cmp. The slab structure is kept: elements are moved into
+  // a temporary std::vector, sorted there and moved back. If allocating the
+  // vector fails the list is unchanged (std::bad_alloc); if cmp throws,
+  // every element is still in the list, in an unspecified order.
+  template <class Compare = std::less<>>
+  void sort(Compare cmp = Compare{}) {
+    if (size() < 2) return;
+    std::vector<T> buf;
+    buf.reserve(size());
+    for (T& x : *this) buf.push_back(std::move(x));
+#if NEXUS_HAS_EXCEPTIONS
+    try {
+      std::stable_sort(buf.begin(), buf.end(), std::ref(cmp));
+    } catch (...) {
+      refill(buf);
+      throw;
+    }
+#else
+    std::stable_sort(buf.begin(), buf.end(), std::ref(cmp));
+#endif
+    refill(buf);
+  }
+  // Reverses the order in place, O(n); never throws.
+  void reverse() noexcept {
+    iterator a = begin(), b = end();
+    while (a != b && a != --b) {
+      swap_values(*a, *b);
+      ++a;
+    }
+  }
+
+  // ---- map and fold (same contracts as the sorted list's; see
+  // nexus/detail/fold.hpp) ----
+  // f(std::span<const T>) once per non-empty slab, in order.
+  using base::for_each_slab;
+  // C++23-style fold_left(init, op) / fold_right(init, op), whole list or
+  // [first, last).
+  using base::fold_left;
+  using base::fold_right;
+  // fold(nexus::parallel, init, op, combine, threads = 0): slabs split
+  // across std::jthreads, partial results combined in order.
+  using base::fold;
+  // f(std::span<T>) once per non-empty slab, in order: the elements may be
+  // modified in place, but f must not insert or erase.
+  template <class F>
+  void for_each_slab(F&& f) {
+    for (auto* s = this->head_; s != nullptr; s = s->next)
+      if (s->count != 0) std::invoke(f, std::span<T>(base::elems(s), s->count));
+  }
+
+  // ---- comparison ----
+  // Same size and equal elements in the same order.
+  friend bool operator==(const slab_list& a, const slab_list& b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin());
+  }
+
+ private:
+  iterator insert_rank(size_type r, T& v) {
+    auto res = base::insert_at(r, v);
+    if (res.st == status::oom)
+      detail::throw_oom("slab_list::insert: region refused memory");
+    return iterator(res.it);
+  }
+  void check_index(size_type i) const {
+    if (i >= size())
+      detail::throw_or_abort<std::out_of_range>(
+          "nexus::slab_list::at: index out of range");
+  }
+  // Moves buf's elements back over the (moved-from) elements, in order.
+  void refill(std::vector<T>& buf) noexcept {
+    auto it = begin();
+    for (T& x : buf) {
+      T* p = std::addressof(*it++);
+      p->~T();
+      ::new (static_cast<void*>(p)) T(std::move(x));
+    }
+  }
+  // Exchange by relocation: nothrow for any nothrow-movable T, assignable
+  // or not.
+  static void swap_values(T& a, T& b) noexcept {
+    // Destroying a moved-from object is the point here.
+    T tmp(std::move(a));
+    a.~T();  // NOLINT(bugprone-use-after-move)
+    ::new (static_cast<void*>(std::addressof(a))) T(std::move(b));
+    b.~T();  // NOLINT(bugprone-use-after-move)
+    ::new (static_cast<void*>(std::addressof(b))) T(std::move(tmp));
+  }
+};
+
+}  // namespace nexus
+// ---- end nexus/detail/ordered_slab_list.hpp ----
 // ---- end nexus/slab_list.hpp ----
 // ---- begin nexus/version.hpp ----
 // nexus-slab: library version. Kept in step with project(VERSION) in
@@ -3785,7 +5211,7 @@ typename slab_multilist<T, Cmp, Region>::size_type erase_if(
 #define NEXUS_SLAB_VERSION_MAJOR 0
 #define NEXUS_SLAB_VERSION_MINOR 1
 #define NEXUS_SLAB_VERSION_PATCH 0
-#define NEXUS_SLAB_VERSION                                  \
+#define NEXUS_SLAB_VERSION                                             \
   (NEXUS_SLAB_VERSION_MAJOR * 10000 + NEXUS_SLAB_VERSION_MINOR * 100 + \
    NEXUS_SLAB_VERSION_PATCH)
 // ---- end nexus/version.hpp ----

@@ -64,6 +64,12 @@ inline constexpr bool fault_counts_are_exact = NEXUS_TEST_SANITIZED == 0;
 // Reads "<key>: <n> kB" from a /proc file; nullopt when absent.
 [[nodiscard]] inline std::optional<std::size_t> proc_kib(const char* path,
                                                          const char* key) {
+#if !defined(__linux__)
+  // Elsewhere /proc is absent, or (under wine) not this process's.
+  static_cast<void>(path);
+  static_cast<void>(key);
+  return std::nullopt;
+#endif
   std::FILE* f = std::fopen(path, "r");
   if (f == nullptr) return std::nullopt;
   char line[512];
@@ -97,6 +103,10 @@ inline constexpr bool fault_counts_are_exact = NEXUS_TEST_SANITIZED == 0;
 // AnonHugePages (bytes) of the mapping that starts exactly at `start`.
 [[nodiscard]] inline std::optional<std::size_t> anon_huge_bytes_at(
     const void* start) {
+#if !defined(__linux__)
+  static_cast<void>(start);
+  return std::nullopt;
+#endif
   std::FILE* f = std::fopen("/proc/self/smaps", "r");
   if (f == nullptr) return std::nullopt;
   const auto want = reinterpret_cast<std::uintptr_t>(start);
@@ -141,6 +151,9 @@ class huge_page_reservation {
   [[nodiscard]] bool ok() const noexcept { return ok_; }
 
   static std::optional<std::size_t> read_nr() {
+#if !defined(__linux__)
+    return std::nullopt;
+#endif
     std::FILE* f = std::fopen("/proc/sys/vm/nr_hugepages", "r");
     if (f == nullptr) return std::nullopt;
     unsigned long long n = 0;

@@ -96,8 +96,8 @@ TEMPLATE_TEST_CASE("mapping a mapped region fails and changes nothing",
   CHECK(r.size() == size);
 }
 
-TEMPLATE_TEST_CASE("moves transfer ownership and empty the source",
-                   "[region]", nexus::mmap_region, nexus::heap_region) {
+TEMPLATE_TEST_CASE("moves transfer ownership and empty the source", "[region]",
+                   nexus::mmap_region, nexus::heap_region) {
   TestType a;
   REQUIRE_FALSE(a.map(8192));
   static_cast<unsigned char*>(a.data())[5] = 42;
@@ -201,6 +201,7 @@ TEST_CASE("transparent huge page regions are aligned to the huge page size",
 
 TEST_CASE("lock pins the region in RAM and unlock releases it",
           "[region][os]") {
+  if (NEXUS_TEST_SANITIZED) NEXUS_SKIP("ASan makes mlock a no-op");
   nexus::mmap_region r;
   CHECK(r.lock() == std::errc::invalid_argument);  // nothing to lock
   REQUIRE_FALSE(r.map(4 * mib));
@@ -229,6 +230,7 @@ TEST_CASE("lock pins the region in RAM and unlock releases it",
 
 TEST_CASE("a refused mlock returns the OS error and changes nothing",
           "[region][os]") {
+  if (NEXUS_TEST_SANITIZED) NEXUS_SKIP("ASan makes mlock a no-op");
   if (!nexus::test::is_root()) {
     NEXUS_SKIP("dropping CAP_IPC_LOCK in a child needs root to start with");
   }
@@ -264,7 +266,8 @@ TEST_CASE("a refused mlock returns the OS error and changes nothing",
 TEST_CASE("hugetlb fails cleanly when no huge pages are reserved",
           "[region][os][hugetlb]") {
   if (!nexus::test::is_root()) {
-    NEXUS_SKIP("emptying the hugetlb pool (/proc/sys/vm/nr_hugepages) needs root");
+    NEXUS_SKIP(
+        "emptying the hugetlb pool (/proc/sys/vm/nr_hugepages) needs root");
   }
   const nexus::test::huge_page_reservation none(0, /*exact=*/true);
   REQUIRE(none.ok());

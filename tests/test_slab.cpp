@@ -199,7 +199,10 @@ TEST_CASE("large slabs ask for transparent huge pages", "[slab][alloc]") {
   nexus::slab<std::uint64_t> large;
   REQUIRE_FALSE(large.alloc(1'000'000));
   CHECK(large.region().huge() == nexus::huge_pages::transparent);
+#if defined(__linux__)
+  // THP blocks are whole huge pages; Windows has no THP and does not round.
   CHECK(large.memory_size() % (2u << 20) == 0);
+#endif
   CHECK(large.capacity() >= 1'000'000);
 }
 

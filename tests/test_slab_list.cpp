@@ -493,22 +493,21 @@ TEST_CASE("multilist keeps duplicates in insertion order") {
 
 TEST_CASE("small-list mode stays within twice the element bytes") {
   list_u64 l;
-  constexpr std::size_t cap = list_u64::slab_capacity;
+  constexpr std::size_t small = list_u64::small_list_max;
+  STATIC_REQUIRE(small >= list_u64::slab_capacity / 2);
   const std::size_t constant = 64;  // buffer header
   std::size_t n = 0;
-  for (u64 k : shuffled(cap, 1, 3)) {
+  for (u64 k : shuffled(small, 1, 3)) {
     l.insert(k);
     ++n;
     INFO("size " << n);
-    if (l.slab_count() == 0) {  // small mode
-      REQUIRE(l.memory_size() <= 2 * n * sizeof(u64) + constant);
-    }
+    CHECK((l.slab_count() == 0) == (n < small));
+    REQUIRE(l.memory_size() <= 2 * n * sizeof(u64) + constant);
     REQUIRE(l.check_invariants());
   }
-  CHECK(l.slab_count() == 1);  // converted once it reached half a slab
-  CHECK(n >= cap / 2);
+  CHECK(l.slab_count() > 0);  // converted once it reached small_list_max
   // Shrinking converts back (with hysteresis) and keeps the bound.
-  for (u64 k : shuffled(cap, 1, 4)) {
+  for (u64 k : shuffled(small, 1, 4)) {
     l.erase(k);
     --n;
     if (n == 0) break;
@@ -518,18 +517,41 @@ TEST_CASE("small-list mode stays within twice the element bytes") {
     }
     REQUIRE(l.check_invariants());
   }
+  CHECK(l.slab_count() == 0);
   CHECK(l.memory_size() == 0);
+}
+
+// Small-list mode covers the sizes where a page would be too much; the node
+// pool's growth (each chunk half of what is mapped) covers the rest.
+TEST_CASE("memory stays within twice the element bytes at every size") {
+  const std::size_t constant = 64;
+  for (int ascending = 0; ascending < 2; ++ascending) {
+    INFO((ascending ? "ascending" : "random") << " inserts");
+    list_u64 l;
+    std::mt19937_64 rng(11);
+    std::size_t worst_n = 0, over = 0;
+    while (l.size() < 300'000) {  // past the first 2 MiB chunks
+      l.insert(ascending ? l.size() : rng());
+      if (l.memory_size() > 2 * l.size() * sizeof(u64) + constant) {
+        if (over++ == 0) worst_n = l.size();
+      }
+    }
+    CAPTURE(worst_n);
+    CHECK(over == 0);
+    CHECK(l.check_invariants());
+  }
 }
 
 TEST_CASE(
     "alternating insert and erase at the small-list boundary does not thrash") {
   list_u64 l;
-  const u64 half = list_u64::slab_capacity / 2;
-  for (u64 k = 0; k < half; ++k) l.insert(k);
-  REQUIRE(l.slab_count() == 1);
+  const u64 small = list_u64::small_list_max;
+  for (u64 k = 0; k < small; ++k) l.insert(k);
+  const std::size_t slabs = l.slab_count();
+  REQUIRE(slabs > 0);
   for (int i = 0; i < 100; ++i) {
     l.erase(0);
-    REQUIRE(l.slab_count() == 1);
+    REQUIRE(l.slab_count() == slabs);
     l.insert(0);
   }
   CHECK(l.check_invariants());

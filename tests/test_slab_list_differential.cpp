@@ -81,9 +81,10 @@ void run(const config& cfg, u64 space, int steps, u64 seed) {
     // Most erases target a present element (random keys in a large space
     // would almost always miss).
     if (dice >= insert_pct && rng() % 4 != 0) {
-      auto near = ref.lower_bound(key);
-      if (near == ref.end() && !ref.empty()) near = ref.begin();
-      if (near != ref.end()) key = *near;
+      // (Not "near": <windows.h> defines it as a macro.)
+      auto nearest = ref.lower_bound(key);
+      if (nearest == ref.end() && !ref.empty()) nearest = ref.begin();
+      if (nearest != ref.end()) key = *nearest;
     }
     if (dice < insert_pct) {
       const auto it = l.insert(key);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <nexus/detail/config.hpp>
+#include <nexus/detail/probes.hpp>
 #include <nexus/region.hpp>
 
 #include <cstddef>
@@ -49,9 +50,9 @@ class heap_region {
     if (options.huge == huge_pages::required) {
       return std::make_error_code(std::errc::not_supported);
     }
-    if (bytes > static_cast<std::size_t>(
-                    std::numeric_limits<std::ptrdiff_t>::max()) -
-                    alignment) {
+    if (bytes >
+        static_cast<std::size_t>(std::numeric_limits<std::ptrdiff_t>::max()) -
+            alignment) {
       return std::make_error_code(std::errc::value_too_large);
     }
     const std::size_t size = (bytes + alignment - 1) & ~(alignment - 1);
@@ -62,11 +63,13 @@ class heap_region {
     if (options.prefault) std::memset(p, 0, size);
     data_ = p;
     size_ = size;
+    NEXUS_PROBE(region_map, this, data_, size_);
     return {};
   }
 
   void unmap() noexcept {
     if (data_ == nullptr) return;
+    NEXUS_PROBE(region_unmap, this, data_, size_);
     ::operator delete(data_, std::align_val_t{alignment});
     data_ = nullptr;
     size_ = 0;

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <nexus/detail/config.hpp>
+#include <nexus/detail/probes.hpp>
 #include <nexus/error.hpp>
 #include <nexus/region.hpp>
 
@@ -133,6 +134,7 @@ class mmap_region {
   // Releases the memory (unlocking it first). No-op when empty.
   void unmap() noexcept {
     if (data_ == nullptr) return;
+    NEXUS_PROBE(region_unmap, this, data_, size_);
     if (locked_) static_cast<void>(unlock());
 #if defined(_WIN32)
     ::VirtualFree(data_, 0, MEM_RELEASE);
@@ -313,7 +315,8 @@ class mmap_region {
       void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, flags, -1, 0);
       if (p == MAP_FAILED) {
         // ENOMEM: not enough reserved huge pages. Say so plainly.
-        if (errno == ENOMEM) return make_error_code(errc::huge_pages_unavailable);
+        if (errno == ENOMEM)
+          return make_error_code(errc::huge_pages_unavailable);
         return detail::last_os_error();
       }
       adopt(p, size, huge_pages::required);
@@ -332,7 +335,8 @@ class mmap_region {
     if (want_thp && !detail::round_up(size, huge_size, map_size)) {
       return std::make_error_code(std::errc::value_too_large);
     }
-    if (want_thp && map_size > std::numeric_limits<std::size_t>::max() - huge_size) {
+    if (want_thp &&
+        map_size > std::numeric_limits<std::size_t>::max() - huge_size) {
       return std::make_error_code(std::errc::value_too_large);
     }
     const std::size_t reserve = want_thp ? map_size + huge_size : size;
@@ -346,7 +350,8 @@ class mmap_region {
     auto* base = static_cast<unsigned char*>(raw);
     if (want_thp) {
       const auto addr = reinterpret_cast<std::uintptr_t>(base);
-      const std::size_t head = (huge_size - (addr & (huge_size - 1))) & (huge_size - 1);
+      const std::size_t head =
+          (huge_size - (addr & (huge_size - 1))) & (huge_size - 1);
       if (head != 0) ::munmap(base, head);
       const std::size_t tail = reserve - head - map_size;
       if (tail != 0) ::munmap(base + head + map_size, tail);
@@ -381,6 +386,7 @@ class mmap_region {
     size_ = size;
     huge_ = huge;
     locked_ = false;
+    NEXUS_PROBE(region_map, this, data_, size_);
   }
 
   void* data_ = nullptr;

@@ -31,7 +31,8 @@ struct region_options {
 };
 
 // Requirements (checked by the concept where the language allows):
-// - default construction gives an empty region (data() == nullptr, size() == 0);
+// - default construction gives an empty region (data() == nullptr, size() ==
+// 0);
 // - map(n, opts) on an empty region maps at least n bytes rounded up to
 //   granularity(opts.huge), aligned to at least that granularity's page; on
 //   failure it returns the error and the region stays empty. Calling it on a

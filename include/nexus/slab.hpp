@@ -41,6 +41,7 @@
 #include <utility>
 
 #include <nexus/detail/config.hpp>
+#include <nexus/detail/probes.hpp>
 #include <nexus/key.hpp>
 #include <nexus/mmap_region.hpp>
 #include <nexus/region.hpp>
@@ -54,6 +55,23 @@ class slab_full : public std::length_error {
  public:
   slab_full() : std::length_error("nexus::slab is full") {}
   explicit slab_full(const char* what) : std::length_error(what) {}
+};
+
+// A snapshot of a slab's shape and counters (see slab::stats()).
+struct slab_stats {
+  std::size_t capacity = 0;  // slots
+  std::size_t size = 0;      // live values
+  // Successful inserts and removals since construction (clear() counts as
+  // removing every value); inserts == size + removes.
+  std::uint64_t inserts = 0;
+  std::uint64_t removes = 0;
+  // Insert attempts refused because the slab was full or unallocated.
+  std::uint64_t rejected_inserts = 0;
+  std::size_t bytes_mapped = 0;  // memory_size()
+  std::size_t bytes_locked = 0;  // bytes_mapped when mlock()ed, else 0
+  // Huge-page mode the block was mapped with (none for regions that cannot
+  // tell).
+  nexus::huge_pages huge_pages = nexus::huge_pages::none;
 };
 
 template <class T, region Region = mmap_region>
@@ -108,6 +126,8 @@ class slab {
         bump_(std::exchange(other.bump_, nullptr)),
         vacant_(std::exchange(other.vacant_, nullptr)),
         vacant_mark_(std::exchange(other.vacant_mark_, nullptr)),
+        removed_(std::exchange(other.removed_, 0)),
+        rejected_(std::exchange(other.rejected_, 0)),
         region_(std::move(other.region_)) {}
 
   slab& operator=(slab&& other) noexcept {
@@ -123,7 +143,12 @@ class slab {
 
   // Destroys every live value, then the region releases (and unlocks) the
   // memory.
-  ~slab() { destroy_values(); }
+  ~slab() {
+    destroy_values();
+    if (!region_.empty()) {
+      NEXUS_PROBE(slab_free, this, capacity(), region_.size());
+    }
+  }
 
   void swap(slab& other) noexcept {
     using std::swap;
@@ -133,6 +158,8 @@ class slab {
     swap(end_, other.end_);
     swap(vacant_mark_, other.vacant_mark_);
     swap(vacant_, other.vacant_);
+    swap(removed_, other.removed_);
+    swap(rejected_, other.rejected_);
     swap(region_, other.region_);
   }
   friend void swap(slab& a, slab& b) noexcept { a.swap(b); }
@@ -178,13 +205,17 @@ class slab {
   // std::errc::invalid_argument on an unallocated slab.
   [[nodiscard]] std::error_code mlock() {
     if (region_.empty()) return make(std::errc::invalid_argument);
-    return region_.lock();
+    const std::error_code ec = region_.lock();
+    NEXUS_PROBE(slab_mlock, this, region_.size(), ec.value());
+    return ec;
   }
 
   // Undoes mlock(). std::errc::invalid_argument on an unallocated slab.
   [[nodiscard]] std::error_code munlock() {
     if (region_.empty()) return make(std::errc::invalid_argument);
-    return region_.unlock();
+    const std::error_code ec = region_.unlock();
+    NEXUS_PROBE(slab_munlock, this, region_.size(), ec.value());
+    return ec;
   }
 
   // Best-effort request to back the block with huge pages after the fact
@@ -202,25 +233,54 @@ class slab {
   [[nodiscard]] bool locked() const noexcept { return region_.locked(); }
   [[nodiscard]] const Region& region() const noexcept { return region_; }
 
+  // Shape and counters, without tracing. O(1); the counters are plain
+  // integers bumped on remove and on a refused insert only (inserts are
+  // derived), so keeping them costs the insert path nothing.
+  [[nodiscard]] slab_stats stats() const noexcept {
+    slab_stats st;
+    st.capacity = capacity();
+    st.size = size();
+    st.removes = removed_;
+    st.inserts = removed_ + st.size;
+    st.rejected_inserts = rejected_;
+    st.bytes_mapped = region_.size();
+    st.bytes_locked = region_.locked() ? region_.size() : 0;
+    if constexpr (requires { region_.huge(); }) {
+      st.huge_pages = region_.huge();
+    }
+    return st;
+  }
+
+  // Verifies the free list and the vacancy marks against size(): every
+  // free-list entry is a vacant slot below the bump cursor, each appears
+  // once, and they are exactly the vacant slots. O(capacity). On failure a
+  // `nexus:slab_invariant_failed` probe fires with the broken invariant.
+  [[nodiscard]] bool check_invariants() const noexcept {
+    const char* what = violation();
+    if (what != nullptr) NEXUS_PROBE(slab_invariant_failed, this, what);
+    return what == nullptr;
+  }
+
   // ---- insertion ---------------------------------------------------------
   // try_*: when full (or unallocated) nothing happens: no T is constructed
   // and the argument is not moved from. If T's constructor throws, the slab
   // is unchanged.
 
   [[nodiscard]] std::optional<key> try_insert(T&& value) {
-    if (NEXUS_UNLIKELY(full())) return std::nullopt;
+    if (NEXUS_UNLIKELY(full())) return refuse();
     return key(emplace_slot(std::move(value)));
   }
 
-  [[nodiscard]] std::optional<key> try_insert(
-      const T& value) requires std::is_copy_constructible_v<T> {
-    if (NEXUS_UNLIKELY(full())) return std::nullopt;
+  [[nodiscard]] std::optional<key> try_insert(const T& value)
+    requires std::is_copy_constructible_v<T>
+  {
+    if (NEXUS_UNLIKELY(full())) return refuse();
     return key(emplace_slot(value));
   }
 
   template <class... Args>
   [[nodiscard]] std::optional<key> try_emplace(Args&&... args) {
-    if (NEXUS_UNLIKELY(full())) return std::nullopt;
+    if (NEXUS_UNLIKELY(full())) return refuse();
     return key(emplace_slot(std::forward<Args>(args)...));
   }
 
@@ -230,7 +290,9 @@ class slab {
     return key(emplace_slot(std::move(value)));
   }
 
-  key insert(const T& value) requires std::is_copy_constructible_v<T> {
+  key insert(const T& value)
+    requires std::is_copy_constructible_v<T>
+  {
     if (NEXUS_UNLIKELY(full())) throw_full();
     return key(emplace_slot(value));
   }
@@ -294,8 +356,9 @@ class slab {
 
   // Moves the value out and frees its slot; empty for a vacant key. If T's
   // move constructor throws, the slab is unchanged.
-  [[nodiscard]] std::optional<T> remove(
-      key k) requires std::is_move_constructible_v<T> {
+  [[nodiscard]] std::optional<T> remove(key k)
+    requires std::is_move_constructible_v<T>
+  {
     std::optional<T> out;
     if (contains(k)) {
       T* p = value_at(k.index());
@@ -317,6 +380,7 @@ class slab {
   // Destroys every value. The memory (and its lock) is kept; the next
   // inserts refill from slot 0 without touching the free list.
   void clear() noexcept {
+    removed_ += size();
     destroy_values();
     const size_type used = index_of(bump_);
     if (used != 0) std::memset(vacant_, 0, words(used) * sizeof(std::uint64_t));
@@ -367,7 +431,9 @@ class slab {
     [[nodiscard]] nexus::key key() const noexcept { return nexus::key(index_); }
 
     T& insert(T&& value) { return emplace(std::move(value)); }
-    T& insert(const T& value) requires std::is_copy_constructible_v<T> {
+    T& insert(const T& value)
+      requires std::is_copy_constructible_v<T>
+    {
       return emplace(value);
     }
 
@@ -416,9 +482,8 @@ class slab {
 
     // iterator -> const_iterator
     template <bool OtherConst>
-    requires(Const && !OtherConst)
-        basic_iterator(const basic_iterator<OtherConst>& other)
-    noexcept  // NOLINT
+      requires(Const && !OtherConst)
+    basic_iterator(const basic_iterator<OtherConst>& other) noexcept  // NOLINT
         : slab_(other.slab_), index_(other.index_) {}
 
     [[nodiscard]] reference operator*() const noexcept {
@@ -463,8 +528,46 @@ class slab {
     return std::make_error_code(e);
   }
 
-  [[noreturn]] static void throw_full() {
+  // Refused insert (full or unallocated): counted, traced, kept off the
+  // hot path.
+  NEXUS_COLD std::nullopt_t refuse() noexcept {
+    ++rejected_;
+    NEXUS_PROBE(slab_full, this, capacity());
+    return std::nullopt;
+  }
+
+  [[noreturn]] NEXUS_COLD void throw_full() {
+    static_cast<void>(refuse());
     detail::throw_or_abort<slab_full>("nexus::slab::insert: slab is full");
+  }
+
+  // The first broken invariant, or nullptr (see check_invariants()).
+  const char* violation() const noexcept {
+    if (slots_ == nullptr) {
+      return free_ == nullptr && bump_ == nullptr && end_ == nullptr
+                 ? nullptr
+                 : "unallocated slab has cursors";
+    }
+    const size_type used = index_of(bump_);
+    if (used > capacity()) return "bump cursor past the end";
+    const size_type vacant = index_of(vacant_mark_);
+    if (vacant > used) return "more vacant slots than used slots";
+    size_type marked = 0;
+    for (size_type i = 0; i < used; ++i) {
+      if (!contains(nexus::key(i))) ++marked;
+    }
+    if (marked != vacant) return "vacancy marks disagree with size()";
+    size_type listed = 0;
+    for (const slot_t* s = free_; s != nullptr; ++listed) {
+      if (listed >= vacant) return "free list longer than the vacant count";
+      const size_type i = index_of(s);
+      if (i >= used) return "free list entry at or past the bump cursor";
+      if (contains(nexus::key(i))) return "free list entry is marked live";
+      const std::uint32_t next = load_link(s);
+      s = next != no_link ? slots_ + next : nullptr;
+    }
+    if (listed != vacant) return "free list shorter than the vacant count";
+    return nullptr;
   }
 
   static constexpr size_type words(size_type n) noexcept {
@@ -502,6 +605,8 @@ class slab {
     if (!region_.empty()) return make(std::errc::device_or_resource_busy);
     if (n == 0) return make(std::errc::invalid_argument);
     // Keep bytes_for(n) far from overflow; no real block is that large.
+    // The two bounds coincide for some T:
+    // NOLINTNEXTLINE(misc-redundant-expression)
     if (n > max_capacity || n > (SIZE_MAX / 2) / slot_size) {
       return make(std::errc::value_too_large);
     }
@@ -536,6 +641,7 @@ class slab {
     free_ = nullptr;
     bump_ = vacant_mark_ = slots_;
     end_ = slots_ + cap;
+    NEXUS_PROBE(slab_alloc, this, cap, region_.size());
     return {};
   }
 
@@ -613,10 +719,15 @@ class slab {
       // here). Prefetches never fault, even past the end of the block.
 #if defined(__GNUC__) || defined(__clang__)
       // Integer arithmetic: the address may lie past the array.
-      __builtin_prefetch(reinterpret_cast<const void*>(
-                             reinterpret_cast<std::uintptr_t>(slot) + 4 * 64),
-                         1);
+      // A hint, never dereferenced: the int-to-pointer cast costs nothing.
+      // NOLINTBEGIN(performance-no-int-to-ptr)
+      __builtin_prefetch(
+          reinterpret_cast<const void*>(reinterpret_cast<std::uintptr_t>(slot) +
+                                        std::uintptr_t{256}),  // 4 lines
+          1);
+      // NOLINTEND(performance-no-int-to-ptr)
 #endif
+      NEXUS_PROBE(slab_insert, this, index_of(slot), size());
       return static_cast<std::uint32_t>(index_of(slot));
     }
     const std::uint32_t next = load_link(slot);
@@ -631,6 +742,7 @@ class slab {
     const size_type i = index_of(slot);
     mark_occupied(i);
     --vacant_mark_;
+    NEXUS_PROBE(slab_insert, this, i, size());
     return static_cast<std::uint32_t>(i);
   }
 
@@ -643,6 +755,8 @@ class slab {
                          : no_link);
     free_ = slot;
     ++vacant_mark_;
+    ++removed_;
+    NEXUS_PROBE(slab_remove, this, i, size());
   }
 
   // First live index >= from, or index_of(bump_) if none (slots at or past
@@ -692,6 +806,10 @@ class slab {
   // A counter kept as a pointer (see above): slots_ + number of vacant slots
   // below bump_, so size() == (bump_ - slots_) - (vacant_mark_ - slots_).
   slot_t* vacant_mark_ = nullptr;
+  // stats() counters: plain integers, touched only by removals and refused
+  // inserts.
+  std::uint64_t removed_ = 0;
+  std::uint64_t rejected_ = 0;
   Region region_;
 };
 

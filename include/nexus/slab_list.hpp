@@ -16,10 +16,11 @@
 // a node, and all 16 lines of the slab reached, are prefetched together.
 // Sublayers are detached again at half the threshold.
 //
-// Separators are copies of T. A T that is not copy-constructible (or too big
-// for 8 keys per node) keeps no copies: a search then reads each probed
-// child's first element by walking down to its leftmost slab, i.e. one extra
-// dependent load per sublayer per probe — correct but slower.
+// Separators are copies of T. A T whose copy constructor or copy assignment
+// may throw (e.g. std::string), or too big for 8 keys per node, keeps no
+// copies: a search then reads each probed child's first element by walking
+// down to its leftmost slab, i.e. one extra dependent load per sublayer per
+// probe — correct but slower.
 //
 // Fill. Inserting into a full slab first spills into a neighbour with room
 // (rebalancing the two), otherwise redistributes a window of up to 16
@@ -52,6 +53,11 @@
 // searching for its first element, then walk right past slabs that start
 // with the same value, so both are linear in the number of such slabs.
 //
+// Ordered lists (slab_list<T, nexus::insertion_order>) run this same
+// machinery in its kOrdered mode: no separator keys, positions found through
+// the counts, and a parent pointer first in every slab and node so index_of
+// can climb to the root (nexus/detail/ordered_slab_list.hpp).
+//
 // Not thread-safe: concurrent const calls are fine, any mutation needs
 // exclusive access.
 //
@@ -71,17 +77,28 @@
 #include <memory>
 #include <new>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <system_error>
 #include <type_traits>
 #include <utility>
 
 #include <nexus/detail/config.hpp>
+#include <nexus/detail/fold.hpp>
 #include <nexus/detail/node_pool.hpp>
+#include <nexus/detail/probes.hpp>
 #include <nexus/mmap_region.hpp>
 #include <nexus/region.hpp>
 
 namespace nexus {
+
+// Tag for the comparator slot of slab_list: `slab_list<T, insertion_order>`
+// keeps elements in insertion order with O(log n) positional access (see
+// nexus/detail/ordered_slab_list.hpp).
+struct insertion_order {};
+
+template <class T, class Cmp, class Region>
+class slab_list;
 
 struct slab_list_options {
   // Keep size() >= ratio * slab_count() * slab_capacity above 8 slabs.
@@ -97,6 +114,35 @@ struct slab_list_options {
   std::size_t sublayer_fanout = 0;
 };
 
+// A snapshot of a slab list's shape and counters (see stats()). Shared by
+// the sorted lists and the ordered list.
+struct slab_list_stats {
+  const char* name = nullptr;     // slab_list_options::name
+  std::size_t size = 0;           // elements
+  std::size_t slabs = 0;          // slab_count()
+  std::size_t sublayers = 0;      // sublayer_count()
+  std::size_t slab_capacity = 0;  // elements per slab
+  // size / (slabs * slab_capacity); 0 without slabs (small-list mode).
+  double fill_ratio = 0;
+  bool small_mode = false;  // elements live in the small heap buffer
+  // Counters since construction (a copy starts from zero; swap and move
+  // carry them along).
+  std::uint64_t inserts = 0;           // elements inserted
+  std::uint64_t erases = 0;            // elements erased (clear() included)
+  std::uint64_t rejected_inserts = 0;  // the region refused memory
+  std::uint64_t spills = 0;       // a full slab rebalanced with one neighbour
+  std::uint64_t ripples = 0;      // a full slab's window redistributed
+  std::uint64_t merges = 0;       // an erase merged two slabs
+  std::uint64_t compactions = 0;  // sweeps restoring min_capacity_ratio
+  std::uint64_t repacks = 0;      // moves into a fresh, exactly sized mapping
+  std::uint64_t slab_creates = 0;
+  std::uint64_t slab_frees = 0;
+  std::uint64_t sublayer_attaches = 0;  // sublayers built or added
+  std::uint64_t sublayer_detaches = 0;  // sublayers dropped or removed
+  std::size_t bytes_mapped = 0;         // memory_size()
+  std::size_t bytes_locked = 0;         // mapped bytes pinned by mlock()
+};
+
 namespace detail {
 
 // std::bad_alloc has no message constructor: throw it plain, or abort with
@@ -110,9 +156,27 @@ namespace detail {
 #endif
 }
 
+// Event counters behind stats(): plain integers, bumped where the probes
+// fire.
+struct list_counters {
+  std::uint64_t inserts = 0, erases = 0, rejected = 0, spills = 0, ripples = 0,
+                merges = 0, compactions = 0, repacks = 0, slab_creates = 0,
+                slab_frees = 0, attaches = 0, detaches = 0;
+};
+
 struct slab_header {
   slab_header* prev;
   slab_header* next;
+  std::uint32_t count;
+};
+
+// Slab header of ordered lists. Without separator keys, index_of climbs from
+// a slab to the root, so slabs and sublayer nodes both start with a parent
+// pointer (same offset, so one store updates either kind of child).
+struct ordered_slab_header {
+  void* parent;
+  ordered_slab_header* prev;
+  ordered_slab_header* next;
   std::uint32_t count;
 };
 
@@ -123,8 +187,13 @@ class basic_slab_list {
   static_assert(std::is_nothrow_destructible_v<T>);
   static_assert(alignof(T) <= 64, "over-aligned T is not supported");
   static_assert(region<Region>);
+  // The ordered list (slab_list<T, insertion_order>) builds on the internals.
+  template <class, class, class>
+  friend class nexus::slab_list;
 
-  using slab = slab_header;
+  // Ordered (insertion-order) lists: no keys, positions only.
+  static constexpr bool kOrdered = std::is_same_v<Cmp, insertion_order>;
+  using slab = std::conditional_t<kOrdered, ordered_slab_header, slab_header>;
   using pool_type = node_pool<Region>;
   static constexpr std::size_t kSlabBytes = pool_type::node_size;
   static constexpr std::size_t kElemOff =
@@ -150,15 +219,28 @@ class basic_slab_list {
                 "T is too large for 1 KiB slabs; store a pointer instead");
   // Sublayers never exceed this.
   static constexpr std::size_t max_sublayers = 8;
+  // The list stays in small-list mode (one sorted heap buffer, no slab)
+  // while it holds fewer elements than this: half a slab, or a 4 KiB page's
+  // worth of elements if that is more (512 for 8-byte T). Slabs come from
+  // whole pages, so converting any earlier would map more than twice the
+  // bytes the elements take.
+  static constexpr std::size_t small_list_max = slab_capacity / 2 >
+                                                        4096 / sizeof(T)
+                                                    ? slab_capacity / 2
+                                                    : 4096 / sizeof(T);
 
  private:
   // ---- internal (sublayer) node layout: n, keys[], children[], counts[] ----
-  static constexpr std::size_t kNodeHdr = alignof(T) < 8 ? 8 : alignof(T);
+  static constexpr std::size_t kNodeHdr =
+      kOrdered ? 16 : (alignof(T) < 8 ? 8 : alignof(T));
   static constexpr std::size_t kFanoutWithKeys =
       (kSlabBytes - kNodeHdr - 16) / (sizeof(T) + 2 * sizeof(void*));
-  static constexpr bool kInlineKeys = std::is_copy_constructible_v<T> &&
-                                      std::is_copy_assignable_v<T> &&
-                                      kFanoutWithKeys >= 8;
+  // Separator copies are made mid-operation, after elements have moved: a
+  // copy that could throw there would break the list, so only nothrow
+  // copyable T keeps them.
+  static constexpr bool kInlineKeys =
+      !kOrdered && std::is_nothrow_copy_constructible_v<T> &&
+      std::is_nothrow_copy_assignable_v<T> && kFanoutWithKeys >= 8;
   static constexpr std::size_t kKeyBytes = kInlineKeys ? sizeof(T) : 0;
   static constexpr std::size_t kFanoutMax =
       (kSlabBytes - kNodeHdr - 16) / (kKeyBytes + 2 * sizeof(void*));
@@ -166,9 +248,15 @@ class basic_slab_list {
       (kNodeHdr + kFanoutMax * kKeyBytes + 15) / 16 * 16;
   static_assert(kLinksOff + kFanoutMax * 2 * sizeof(void*) <= kSlabBytes);
 
-  struct inode {
+  struct plain_inode {
     std::uint32_t n;
   };
+  struct ordered_inode {
+    void* parent;  // first, as in ordered_slab_header
+    std::uint32_t n;
+  };
+  using inode = std::conditional_t<kOrdered, ordered_inode, plain_inode>;
+  static_assert(sizeof(inode) <= kNodeHdr);
   // A child and its element count side by side: the count an insert or
   // erase updates sits in the cache line the search already read.
   struct link {
@@ -188,6 +276,16 @@ class basic_slab_list {
         reinterpret_cast<T*>(reinterpret_cast<char*>(s) + kElemOff));
   }
   static const T& first_of(slab* s) noexcept { return elems(s)[0]; }
+  // Ordered lists: a child's (slab's or node's) parent is its first word.
+  static void set_parent(void* child, inode* x) noexcept {
+    if constexpr (kOrdered)
+      *static_cast<void**>(child) = x;
+    else
+      (void)child, (void)x;
+  }
+  static inode* parent_of(void* child) noexcept {
+    return static_cast<inode*>(*static_cast<void**>(child));
+  }
   static const T& last_of(slab* s) noexcept { return elems(s)[s->count - 1]; }
 
   // Window of slabs redistributed when inserting into a full slab.
@@ -195,7 +293,7 @@ class basic_slab_list {
   // Slabs below which the capacity ratio is never enforced.
   static constexpr std::size_t kRatioMinSlabs = 8;
   static constexpr std::uint32_t kSmallMax =
-      static_cast<std::uint32_t>(slab_capacity / 2);
+      static_cast<std::uint32_t>(small_list_max);
   static constexpr std::uint32_t kCap =
       static_cast<std::uint32_t>(slab_capacity);
   // Free slots per slab below which a full window grows by a slab. Small, so
@@ -280,6 +378,7 @@ class basic_slab_list {
     fanout_ = static_cast<std::uint32_t>(f);
     if (opts_.sublayer_threshold < 1) opts_.sublayer_threshold = 1;
     double r = opts_.min_capacity_ratio;
+    // NOLINTNEXTLINE(bugprone-integer-division): half the fanout, rounded down
     const double rmax = 1.0 - 1.0 / static_cast<double>(fanout_ / 2);
     if (!(r >= 0)) r = 0;
     if (r > rmax) r = rmax;
@@ -343,6 +442,7 @@ class basic_slab_list {
     swap(fanout_, o.fanout_);
     swap(ratio_, o.ratio_);
     swap(ratio_min_slabs_, o.ratio_min_slabs_);
+    swap(ctr_, o.ctr_);
     pool_.swap(o.pool_);
   }
   friend void swap(basic_slab_list& a, basic_slab_list& b) noexcept {
@@ -359,6 +459,86 @@ class basic_slab_list {
   reverse_iterator crbegin() const noexcept { return rbegin(); }
   reverse_iterator crend() const noexcept { return rend(); }
 
+  // ---- map and fold (contract details: nexus/detail/fold.hpp) ----
+  // Calls f(std::span<const T>) once per non-empty slab, first to last, each
+  // span holding that slab's elements in order (small-list mode is one
+  // slab; an empty list makes no call). f must not modify the list.
+  template <class F>
+  void for_each_slab(F&& f) const {
+    detail::for_each_span(fold_chain{this}, head_, f);
+  }
+  // op(...op(op(init, x0), x1)..., x_last), first to last, with the
+  // conventions of C++23 std::ranges::fold_left: returns
+  // U = decay_t<invoke_result_t<Op&, Init, const T&>>, U(init) when empty.
+  template <class Init, class Op>
+  auto fold_left(Init init, Op op) const {
+    return detail::fold_left_range(fold_chain{this}, pos_of(begin()),
+                                   pos_of(end()), std::move(init), op);
+  }
+  // fold_left over [first, last) (first must not be after last).
+  template <class Init, class Op>
+  auto fold_left(const_iterator first, const_iterator last, Init init,
+                 Op op) const {
+    return detail::fold_left_range(fold_chain{this}, pos_of(first),
+                                   pos_of(last), std::move(init), op);
+  }
+  // op(x0, op(x1, ...op(x_last, init)...)), last to first, with the
+  // conventions of C++23 std::ranges::fold_right: returns
+  // U = decay_t<invoke_result_t<Op&, const T&, Init>>, U(init) when empty.
+  template <class Init, class Op>
+  auto fold_right(Init init, Op op) const {
+    return detail::fold_right_range(fold_chain{this}, pos_of(begin()),
+                                    pos_of(end()), std::move(init), op);
+  }
+  // fold_right over [first, last) (first must not be after last).
+  template <class Init, class Op>
+  auto fold_right(const_iterator first, const_iterator last, Init init,
+                  Op op) const {
+    return detail::fold_right_range(fold_chain{this}, pos_of(first),
+                                    pos_of(last), std::move(init), op);
+  }
+  // Parallel left fold: the list is cut into `threads` groups of nearly
+  // equal element counts (0 = hardware concurrency, at most one group per
+  // 64K elements; never more groups than slabs), each folded from a copy of
+  // init on its own std::jthread (group 0 on the caller), and the partial
+  // results are combined in order: combine(combine(p0, p1), p2)... Equals
+  // fold_left(init, op) when combine is associative (commutativity is not
+  // needed), init is its identity and op(a, x) == combine(a, op(init, x)).
+  // op runs concurrently (one copy per thread). An exception from op is
+  // rethrown here after every thread has been joined.
+  template <class Init, class Op, class Combine>
+  auto fold(nexus::parallel_t, Init init, Op op, Combine combine,
+            unsigned threads = 0) const {
+    return detail::fold_parallel(fold_chain{this}, size_, std::move(init), op,
+                                 combine, threads);
+  }
+
+ private:
+  // The slab chain in the form nexus/detail/fold.hpp walks.
+  struct fold_chain {
+    using value_type = T;
+    using handle = slab*;
+    const basic_slab_list* list;
+    std::span<const T> span(slab* s) const noexcept {
+      return {elems(s), s->count};
+    }
+    slab* next(slab* s) const noexcept { return s->next; }
+    slab* prev(slab* s) const noexcept { return s->prev; }
+    slab* last() const noexcept { return list->tail_; }
+    void prefetch(slab* s) const noexcept { prefetch_slab(s); }
+    size_type slab_count() const noexcept {
+      return list->small_ ? 1 : list->slabs_;
+    }
+    slab_pos<slab*> locate(size_type i) const noexcept {
+      const const_iterator it = list->nth(i);
+      return {it.s_, it.i_};
+    }
+  };
+  static slab_pos<slab*> pos_of(const_iterator it) noexcept {
+    return {it.s_, it.i_};
+  }
+
+ public:
   // ---- capacity / memory ----
   [[nodiscard]] size_type size() const noexcept { return size_; }
   [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
@@ -377,8 +557,9 @@ class basic_slab_list {
   }
 
   // Pre-maps enough chunks that inserting up to n elements in total makes no
-  // system call, no heap allocation and takes no page fault. Above half a
-  // slab this also leaves small-list mode for good (until clear()).
+  // system call, no heap allocation and takes no page fault. From
+  // small_list_max on this also leaves small-list mode for good (until
+  // clear()).
   void reserve(size_type n) {
     if (n < kSmallMax) return;
     const size_type leaves = n / (static_cast<size_type>(ratio_ * kCap) + 1) +
@@ -415,8 +596,39 @@ class basic_slab_list {
   std::error_code mlock() { return pool_.lock(); }
   std::error_code munlock() { return pool_.unlock(); }
 
+  // Shape and counters, without tracing. O(1).
+  [[nodiscard]] slab_list_stats stats() const noexcept {
+    slab_list_stats st;
+    st.name = opts_.name;
+    st.size = size_;
+    st.slabs = slabs_;
+    st.sublayers = height_;
+    st.slab_capacity = slab_capacity;
+    st.fill_ratio = slabs_ == 0 ? 0.0
+                                : static_cast<double>(size_) /
+                                      static_cast<double>(slabs_ * kCap);
+    st.small_mode = small_;
+    st.inserts = ctr_.inserts;
+    st.erases = ctr_.erases;
+    st.rejected_inserts = ctr_.rejected;
+    st.spills = ctr_.spills;
+    st.ripples = ctr_.ripples;
+    st.merges = ctr_.merges;
+    st.compactions = ctr_.compactions;
+    st.repacks = ctr_.repacks;
+    st.slab_creates = ctr_.slab_creates;
+    st.slab_frees = ctr_.slab_frees;
+    st.sublayer_attaches = ctr_.attaches;
+    st.sublayer_detaches = ctr_.detaches;
+    st.bytes_mapped = memory_size();
+    st.bytes_locked = pool_.locked() ? pool_.mapped_bytes() : 0;
+    return st;
+  }
+
   // Removes every element and returns all memory (also ends reserve()).
   void clear() noexcept {
+    if (size_ != 0) note_erase(size_, 0);
+    note_slabs_freed(slabs_);
     destroy_all();
     head_ = tail_ = nullptr;
     root_ = nullptr;
@@ -484,14 +696,11 @@ class basic_slab_list {
       return {this, s, static_cast<std::uint32_t>(i)};
     }
     void* x = root_;
+    size_type total = size_;
     for (std::uint32_t l = 0; l < height_; ++l) {
       inode* nd = static_cast<inode*>(x);
-      const link* c = links(nd);
-      std::uint32_t j = 0;
-      while (i >= c[j].count) {
-        i -= c[j].count;
-        ++j;
-      }
+      const std::uint32_t j = child_at(nd, i, total);
+      total = links(nd)[j].count;
       x = links(nd)[j].child;
     }
     return {this, static_cast<slab*>(x), static_cast<std::uint32_t>(i)};
@@ -519,7 +728,7 @@ class basic_slab_list {
   }
   // Empty when the region refused memory; `v` is then left untouched.
   std::optional<std::pair<iterator, bool>> try_insert(T&& v) {
-    core_result r = insert_core(std::move(v));
+    const core_result r = insert_core(std::move(v));
     if (r.st == status::oom) return std::nullopt;
     return std::pair<iterator, bool>{r.it, r.st == status::inserted};
   }
@@ -583,6 +792,7 @@ class basic_slab_list {
       const size_type removed = head_->count - w;
       head_->count = w;
       size_ = w;
+      if (removed != 0) note_erase(removed, w);
       shrink_small();
       verify();
       return removed;
@@ -613,6 +823,7 @@ class basic_slab_list {
       if (rs != ws) rs->count = 0;  // emptied; freed below
     }
     const size_type removed = size_ - kept;
+    const size_type slabs_before = slabs_;
     size_ = kept;
     if (kept == 0) {
       // everything went: free all slabs
@@ -635,6 +846,8 @@ class basic_slab_list {
         s = nx;
       }
     }
+    note_slabs_freed(slabs_before - slabs_);
+    if (removed != 0) note_erase(removed, 0);
     // Freed slabs leave room: this cannot fail.
     if (slabs_ > opts_.sublayer_threshold) build_index(true);
     cursor_ = 0;
@@ -651,7 +864,12 @@ class basic_slab_list {
   // ---- invariants ----
   // Verifies order, slab ranges and counts, links, fill ratio and every
   // sublayer's keys, children and counts. O(n).
-  [[nodiscard]] bool check_invariants() const { return violation() == nullptr; }
+  // A broken invariant also fires the `nexus:list_invariant_failed` probe.
+  [[nodiscard]] bool check_invariants() const {
+    const char* m = violation();
+    if (m != nullptr) NEXUS_PROBE(list_invariant_failed, this, opts_.name, m);
+    return m == nullptr;
+  }
   // The first broken invariant, or nullptr.
   [[nodiscard]] const char* violation() const {
     if (small_) {
@@ -724,9 +942,40 @@ class basic_slab_list {
     }
   }
 
+  // ---- tracing and statistics (probes: nexus/detail/probes.hpp) ----
+  void note_insert(const core_result& r) noexcept {
+    if (r.st == status::inserted) {
+      ++ctr_.inserts;
+      NEXUS_PROBE(list_add, this, opts_.name, size_, r.it.s_->count,
+                  small_ ? size_type{small_cap_} : slab_capacity);
+    } else if (r.st == status::oom) {
+      ++ctr_.rejected;
+      NEXUS_PROBE(list_oom, this, opts_.name, size_);
+    }
+  }
+  // n elements erased; `fill` = elements left in their slab (0 if several).
+  void note_erase(size_type n, size_type fill) noexcept {
+    ctr_.erases += n;
+    NEXUS_PROBE(list_remove, this, opts_.name, size_, n, fill);
+  }
+  void note_slabs_freed(size_type n) noexcept {
+    if (n == 0) return;
+    ctr_.slab_frees += n;
+    NEXUS_PROBE(list_slab_free, this, opts_.name, slabs_, n);
+  }
+  void note_attach() noexcept {
+    ++ctr_.attaches;
+    NEXUS_PROBE(list_sublayer_attach, this, opts_.name, height_, slabs_);
+  }
+  void note_detach() noexcept {
+    ++ctr_.detaches;
+    NEXUS_PROBE(list_sublayer_detach, this, opts_.name, height_, slabs_);
+  }
+
   void verify() const {
 #if defined(NEXUS_SLAB_LIST_CHECK_INVARIANTS)
     if (const char* m = violation()) {
+      NEXUS_PROBE(list_invariant_failed, this, opts_.name, m);
       std::fprintf(stderr, "nexus: slab_list '%s' invariant broken: %s\n",
                    opts_.name ? opts_.name : "", m);
       std::abort();
@@ -741,7 +990,9 @@ class basic_slab_list {
   }
   // Adjacent elements a, b (a first) violate the order?
   bool out_of_order(const T& a, const T& b) const {
-    if constexpr (Multi)
+    if constexpr (kOrdered)
+      return (void)a, (void)b, false;  // any order is valid
+    else if constexpr (Multi)
       return less(b, a);
     else
       return !less(a, b);
@@ -967,12 +1218,25 @@ class basic_slab_list {
   }
   // Path to slab s (sublayers attached).
   void locate(slab* s, path_t& p) const {
-    slab* t = descend<false>(first_of(s), p);
-    while (t != s) {
-      const bool ok = path_next(p);
-      NEXUS_ASSERT(ok, "slab_list: slab not found in sublayers");
-      (void)ok;
-      t = leaf_at(p);
+    if constexpr (kOrdered) {
+      // No keys: climb the parent pointers, finding each child in its node.
+      void* c = s;
+      for (std::uint32_t l = height_; l-- > 0;) {
+        inode* x = parent_of(c);
+        std::uint32_t j = 0;
+        while (links(x)[j].child != c) ++j;
+        p.node[l] = x;
+        p.idx[l] = j;
+        c = x;
+      }
+    } else {
+      slab* t = descend<false>(first_of(s), p);
+      while (t != s) {
+        const bool ok = path_next(p);
+        NEXUS_ASSERT(ok, "slab_list: slab not found in sublayers");
+        (void)ok;
+        t = leaf_at(p);
+      }
     }
   }
   size_type rank_of(const path_t& p) const noexcept {
@@ -987,24 +1251,47 @@ class basic_slab_list {
   slab* find_rank(size_type rank, path_t& p,
                   std::uint32_t& off) const noexcept {
     void* x = root_;
+    size_type total = size_;
     for (std::uint32_t l = 0; l < height_; ++l) {
       inode* nd = static_cast<inode*>(x);
-      const link* c = links(nd);
-      std::uint32_t j = 0;
-      while (j + 1 < nd->n && rank >= c[j].count) {
-        rank -= c[j].count;
-        ++j;
-      }
+      const std::uint32_t j = child_at(nd, rank, total);
       p.node[l] = nd;
       p.idx[l] = j;
+      total = links(nd)[j].count;
       x = links(nd)[j].child;
     }
     off = static_cast<std::uint32_t>(rank);
     return static_cast<slab*>(x);
   }
+  // The child of x (holding `total` elements) that holds element `rank`
+  // (the last child for rank == total); rank becomes the offset in it.
+  // Scans the counts from the nearer end, so positions near either end
+  // (push/pop at the back, the last slab) cost O(1) per level.
+  static std::uint32_t child_at(inode* x, size_type& rank,
+                                size_type total) noexcept {
+    const link* c = links(x);
+    if (rank < total / 2) {
+      std::uint32_t j = 0;
+      while (j + 1 < x->n && rank >= c[j].count) {
+        rank -= c[j].count;
+        ++j;
+      }
+      return j;
+    }
+    std::uint32_t j = x->n - 1;
+    size_type before = total - c[j].count;  // elements left of child j
+    while (j > 0 && rank < before) {
+      --j;
+      before -= c[j].count;
+    }
+    rank -= before;
+    return j;
+  }
 
   // ---- node helpers ----
   slab* new_slab(pool_type& pool) noexcept {
+    ++ctr_.slab_creates;
+    NEXUS_PROBE(list_slab_create, this, opts_.name, slabs_ + 1);
     slab* s = static_cast<slab*>(pool.allocate());
     s->prev = s->next = nullptr;
     s->count = 0;
@@ -1041,6 +1328,7 @@ class basic_slab_list {
       tail_ = s->prev;
     pool_.deallocate(s);
     --slabs_;
+    note_slabs_freed(1);
   }
   inode* new_inode() noexcept {
     inode* x = static_cast<inode*>(pool_.allocate());
@@ -1082,6 +1370,7 @@ class basic_slab_list {
       (void)key;
     links(x)[pos].child = child;
     links(x)[pos].count = cnt;
+    set_parent(child, x);
   }
   // Removes entry pos. Removing entry 0 keeps key 0 (the node's lower bound,
   // equal to its parent's separator) and drops key 1 instead.
@@ -1102,6 +1391,9 @@ class basic_slab_list {
     if constexpr (kInlineKeys) relocate(keys(dst) + dpos, keys(src) + from, k);
     std::memcpy(static_cast<void*>(links(dst) + dpos), links(src) + from,
                 k * sizeof(link));
+    if constexpr (kOrdered)
+      for (std::uint32_t j = 0; j < k; ++j)
+        set_parent(links(dst)[dpos + j].child, dst);
   }
 
   // Inserts an entry into p.node[l] at pos, splitting up the path as needed.
@@ -1132,6 +1424,7 @@ class basic_slab_list {
       put_entry(r, 1, &ky, y, cy);
       root_ = r;
       ++height_;
+      note_attach();
       return;
     }
     inode* g = p.node[l - 1];
@@ -1149,6 +1442,7 @@ class basic_slab_list {
         if constexpr (kInlineKeys) destroy_n(keys(x), 1);
         pool_.deallocate(x);
         --height_;
+        note_detach();
       } else if (x->n == 1) {
         detach();
       }
@@ -1265,6 +1559,7 @@ class basic_slab_list {
     } while (items > 1);
     root_ = below;
     height_ = h;
+    note_attach();
     NEXUS_ASSERT(height_ <= max_sublayers, "too many sublayers");
   }
 
@@ -1281,12 +1576,13 @@ class basic_slab_list {
     destroy_index(root_, 0);
     root_ = nullptr;
     height_ = 0;
+    note_detach();
   }
 
   // ---- small-list mode ----
   static slab* alloc_small(std::uint32_t cap) noexcept {
-    void* p = ::operator new (kElemOff + cap * sizeof(T), std::align_val_t{64},
-                              std::nothrow);
+    void* p = ::operator new(kElemOff + cap * sizeof(T), std::align_val_t{64},
+                             std::nothrow);
     if (p == nullptr) return nullptr;
     slab* s = static_cast<slab*>(p);
     s->prev = s->next = nullptr;
@@ -1294,7 +1590,7 @@ class basic_slab_list {
     return s;
   }
   static void free_small(slab* s) noexcept {
-    ::operator delete (s, std::align_val_t{64});
+    ::operator delete(s, std::align_val_t{64});
   }
   // Replaces the small buffer with one of capacity cap; false on OOM.
   bool resize_small(std::uint32_t cap) noexcept {
@@ -1320,24 +1616,34 @@ class basic_slab_list {
           resize_small(static_cast<std::uint32_t>(size_ + (size_ + 1) / 2)));
     }
   }
-  // Small buffer -> one slab. False on OOM (nothing changed).
+  // Small buffer -> full slabs (plus sublayers if that makes enough slabs).
+  // Reserves room for one more slab so the insert that triggered this does
+  // not need memory. False on OOM (nothing changed).
   bool to_slab_mode() {
-    if (!pool_.ensure(1)) return false;
+    const size_type leaves = size_ / kCap + 1;
+    if (!pool_.ensure(leaves + 1 + index_nodes_for(leaves + 1, true)))
+      return false;
     slab* old = head_;
     head_ = tail_ = nullptr;
     small_ = false;
-    if (old != nullptr && old->count != 0) {
+    const std::uint32_t n = old != nullptr ? old->count : 0;
+    for (std::uint32_t i = 0; i < n;) {
       slab* s = append_new_slab(pool_);
-      relocate(elems(s), elems(old), old->count);
-      s->count = old->count;
+      const std::uint32_t k = std::min(n - i, kCap);
+      relocate(elems(s), elems(old) + i, k);
+      s->count = k;
+      i += k;
     }
     if (old) free_small(old);
     small_cap_ = 0;
+    if (slabs_ > opts_.sublayer_threshold) build_index(true);
     return true;
   }
-  // One slab -> small buffer when it got small enough (keeps slabs on OOM).
+  // Slabs -> small buffer below half of small_list_max (the hysteresis keeps
+  // insert/erase at the boundary from converting back and forth). Keeps the
+  // slabs if the heap refuses the buffer.
   void try_to_small() noexcept {
-    if (small_ || pinned_ || slabs_ > 1 || size_ >= kSmallMax / 2) return;
+    if (small_ || pinned_ || size_ >= kSmallMax / 2) return;
     if (size_ == 0) {
       small_ = true;
       pool_.release_all();
@@ -1346,12 +1652,16 @@ class basic_slab_list {
     slab* n = alloc_small(static_cast<std::uint32_t>(size_ + (size_ + 1) / 2));
     if (n == nullptr) return;
     detach();
-    slab* s = head_;
-    relocate(elems(n), elems(s), s->count);
-    n->count = s->count;
+    n->count = 0;
+    for (slab* s = head_; s != nullptr; s = s->next) {
+      relocate(elems(n) + n->count, elems(s), s->count);
+      n->count += s->count;
+    }
     small_cap_ = static_cast<std::uint32_t>(size_ + (size_ + 1) / 2);
     head_ = tail_ = n;
+    const size_type freed = slabs_;
     slabs_ = 0;
+    note_slabs_freed(freed);
     small_ = true;
     pool_.release_all();
   }
@@ -1360,6 +1670,7 @@ class basic_slab_list {
   template <class Arg>
   core_result insert_core(Arg&& v) {
     core_result r = insert_core2(std::forward<Arg>(v));
+    note_insert(r);
     if (r.st == status::inserted) verify();
     return r;
   }
@@ -1389,14 +1700,14 @@ class basic_slab_list {
           return small_put(pos, std::move(tmp));
         } else {
           if (!resize_small(nc)) return {end(), status::oom};
-          return small_put(pos, std::move(v));
+          return small_put(pos, std::forward<Arg>(v));
         }
       }
       if constexpr (std::is_lvalue_reference_v<Arg>) {
         T tmp(v);
         return small_put(pos, std::move(tmp));
       } else {
-        return small_put(pos, std::move(v));
+        return small_put(pos, std::forward<Arg>(v));
       }
     }
     return slab_insert(std::forward<Arg>(v));
@@ -1422,7 +1733,7 @@ class basic_slab_list {
         s->count = 1;
       } else {
         slab* s = append_new_slab(pool_);
-        ::new (static_cast<void*>(elems(s))) T(std::move(v));
+        ::new (static_cast<void*>(elems(s))) T(std::forward<Arg>(v));
         s->count = 1;
       }
       size_ = 1;
@@ -1443,7 +1754,7 @@ class basic_slab_list {
         T tmp(v);
         return slab_put(p, s, pos, std::move(tmp));
       } else {
-        return slab_put(p, s, pos, std::move(v));
+        return slab_put(p, s, pos, std::forward<Arg>(v));
       }
     }
     if constexpr (std::is_lvalue_reference_v<Arg>) {
@@ -1565,23 +1876,7 @@ class basic_slab_list {
     }
     if (grow) {
       // Every node this insert may need is mapped before anything changes.
-      std::size_t need = 1;
-      if (indexed) {
-        std::int32_t l = static_cast<std::int32_t>(height_) - 1;
-        while (l >= 0 && p.node[l]->n >= fanout_) {
-          ++need;
-          --l;
-        }
-        if (l < 0) {
-          ++need;
-          if (height_ >= max_sublayers)
-            throw_or_abort<std::length_error>(
-                "slab_list: more than 8 sublayers");
-        }
-      } else if (slabs_ + 1 > opts_.sublayer_threshold) {
-        need += index_nodes_for(slabs_ + 1, false);
-      }
-      if (!pool_.ensure(need)) return {end(), status::oom};
+      if (!pool_.ensure(nodes_for_new_slab(p))) return {end(), status::oom};
       slab* n = new_slab(pool_);
       link_after(w[m - 1], n);
       ++slabs_;
@@ -1606,10 +1901,15 @@ class basic_slab_list {
                     where.first->count - where.second);
       ::new (static_cast<void*>(e + where.second)) T(std::move(v));
       ++where.first->count;
+      ++ctr_.spills;
+      NEXUS_PROBE(list_spill, this, opts_.name, w[ins]->count,
+                  w[1 - ins]->count);
     } else {
       // Gather (with v in place), then scatter evenly.
       std::size_t gpos = 0;
       where = redistribute(w, m, ins, pos, v, gpos);
+      ++ctr_.ripples;
+      NEXUS_PROBE(list_ripple, this, opts_.name, m, grow ? 1 : 0);
     }
     ++size_;
     if (indexed) {
@@ -1627,13 +1927,119 @@ class basic_slab_list {
       build_index(false);
     }
     const_iterator it{this, where.first, where.second};
-    if (grow && ratio_broken(ratio_)) {
-      const size_type rk = index_of(it);
-      compact_if_needed();
-      if (height_ != 0 && slabs_ * 2 <= opts_.sublayer_threshold) detach();
-      it = nth(rk);
-    }
+    if (grow) it = compact_after_grow(it);
     return {it, status::inserted};
+  }
+
+  // Nodes that adding one slab below path p may take (the slab, node splits
+  // up the path, a new root, or a first index).
+  std::size_t nodes_for_new_slab(const path_t& p) const {
+    std::size_t need = 1;
+    if (height_ != 0) {
+      std::int32_t l = static_cast<std::int32_t>(height_) - 1;
+      while (l >= 0 && p.node[l]->n >= fanout_) {
+        ++need;
+        --l;
+      }
+      if (l < 0) {
+        ++need;
+        if (height_ >= max_sublayers)
+          throw_or_abort<std::length_error>("slab_list: more than 8 sublayers");
+      }
+    } else if (slabs_ + 1 > opts_.sublayer_threshold) {
+      need += index_nodes_for(slabs_ + 1, false);
+    }
+    return need;
+  }
+
+  // A new slab may break the fill ratio: compact, keeping `it`'s position.
+  const_iterator compact_after_grow(const_iterator it) {
+    if (!ratio_broken(ratio_)) return it;
+    const size_type rk = index_of(it);
+    compact_if_needed();
+    if (height_ != 0 && slabs_ * 2 <= opts_.sublayer_threshold) detach();
+    return nth(rk);
+  }
+
+  // ---- ordered lists: insertion by position ----
+  // Inserts v before position rank (<= size()); v is moved from only on
+  // success. Same slabs, spills and windows as the sorted insert.
+  core_result insert_at(size_type rank, T& v) {
+    const core_result r = insert_at_impl(rank, v);
+    note_insert(r);
+    if (r.st == status::inserted) verify();
+    return r;
+  }
+  core_result insert_at_impl(size_type rank, T& v) {
+    if (small_ && size_ + 1 >= kSmallMax && !to_slab_mode())
+      return {end(), status::oom};
+    if (small_) {
+      if (size_ == small_cap_) {
+        std::uint32_t nc = small_cap_ ? 2 * small_cap_ : 1;
+        if (nc > kSmallMax - 1) nc = kSmallMax - 1;
+        if (!resize_small(nc)) return {end(), status::oom};
+      }
+      return small_put(static_cast<std::uint32_t>(rank), std::move(v));
+    }
+    if (head_ == nullptr) {  // empty, in slab mode (reserve())
+      if (!pool_.ensure(1)) return {end(), status::oom};
+      slab* s = append_new_slab(pool_);
+      ::new (static_cast<void*>(elems(s))) T(std::move(v));
+      s->count = 1;
+      size_ = 1;
+      return {{this, s, 0}, status::inserted};
+    }
+    path_t p;
+    std::uint32_t off = 0;
+    slab* s = head_;
+    if (rank == size_ || rank == 0) {
+      // push_back / push_front: follow the outermost children, no scans.
+      void* x = root_;
+      for (std::uint32_t l = 0; l < height_; ++l) {
+        inode* nd = static_cast<inode*>(x);
+        p.node[l] = nd;
+        p.idx[l] = rank == 0 ? 0 : nd->n - 1;
+        x = links(nd)[p.idx[l]].child;
+      }
+      s = rank == 0 ? head_ : tail_;
+      NEXUS_ASSERT(height_ == 0 || x == s, "slab_list: outermost path");
+      off = rank == 0 ? 0 : s->count;
+    } else if (height_ == 0) {
+      while (s->next != nullptr && rank >= s->count) {
+        rank -= s->count;
+        s = s->next;
+      }
+      off = static_cast<std::uint32_t>(rank);
+    } else {
+      s = find_rank(rank, p, off);
+    }
+    // Prvalues straight into the caller's slot: assigning a core_result
+    // here cost a store-forwarding stall per push_back (measured).
+    if (s->count < kCap) return slab_put(p, s, off, std::move(v));
+    if (s == head_ && off == 0) return prepend_slab(p, v);
+    return full_insert(p, s, off, v);
+  }
+
+  // Inserting before a full first slab starts a new first slab (the mirror
+  // of appending), so push_front leaves full slabs behind it.
+  core_result prepend_slab(path_t& p, T& v) {
+    if (!pool_.ensure(nodes_for_new_slab(p))) return {end(), status::oom};
+    slab* n = new_slab(pool_);
+    n->next = head_;
+    head_->prev = n;
+    head_ = n;
+    ++slabs_;
+    ::new (static_cast<void*>(elems(n))) T(std::move(v));
+    n->count = 1;
+    ++size_;
+    if (height_ != 0) {
+      for (std::uint32_t l = 0; l + 1 < height_; ++l)
+        ++links(p.node[l])[p.idx[l]].count;
+      insert_entry(p, height_ - 1, 0, &first_of(n), n, 1);
+    } else if (slabs_ > opts_.sublayer_threshold) {
+      build_index(false);
+    }
+    return {compact_after_grow({this, n, 0}), status::inserted};
   }
 
   // Evens out two adjacent slabs (a before b) by moving their boundary run.
@@ -1659,7 +2065,8 @@ class basic_slab_list {
                                                std::uint32_t ins,
                                                std::uint32_t pos, T& v,
                                                std::size_t& gpos) noexcept {
-    alignas(T) unsigned char raw[(kWindow + 1) * kCap * sizeof(T) + sizeof(T)];
+    alignas(T) unsigned char
+        raw[std::size_t{kWindow + 1} * kCap * sizeof(T) + sizeof(T)];
     T* buf = reinterpret_cast<T*>(raw);
     std::size_t total = 0;
     for (std::uint32_t j = 0; j < m; ++j) {
@@ -1667,6 +2074,7 @@ class basic_slab_list {
       if (j == ins) {
         relocate(buf + total, elems(s), pos);
         gpos = total + pos;
+        // NOLINTNEXTLINE(bugprone-use-after-move): j == ins happens once
         ::new (static_cast<void*>(buf + gpos)) T(std::move(v));
         relocate(buf + gpos + 1, elems(s) + pos, s->count - pos);
         total += s->count + 1;
@@ -1738,6 +2146,7 @@ class basic_slab_list {
         relocate(e + i, e + i + k, head_->count - i - k);
         head_->count -= k;
         size_ -= n;
+        note_erase(n, head_->count);
         shrink_small();
         return;
       }
@@ -1768,6 +2177,9 @@ class basic_slab_list {
     relocate(e + off, e + off + k, s->count - off - k);
     s->count -= k;
     size_ -= k;
+    note_erase(k, s->count);
+    const size_type slabs_before = slabs_;
+    const bool emptied = s->count == 0;
     for (std::uint32_t l = 0; l < height_; ++l)
       links(p.node[l])[p.idx[l]].count -= k;
     // Empty slab: drop it. Otherwise merge with a neighbour when both fit
@@ -1812,6 +2224,10 @@ class basic_slab_list {
         unlink_free(s);
       }
     }
+    if (!emptied && slabs_ != slabs_before) {
+      ++ctr_.merges;
+      NEXUS_PROBE(list_merge, this, opts_.name, slabs_);
+    }
     after_shrink();
   }
 
@@ -1844,7 +2260,10 @@ class basic_slab_list {
     detach();
     slab* old = head_;
     head_ = tail_ = nullptr;
+    const size_type old_slabs = slabs_;
     slabs_ = 0;
+    ++ctr_.repacks;
+    note_slabs_freed(old_slabs);
     slab* cur = nullptr;
     while (old != nullptr) {
       slab* nx = old->next;
@@ -1881,6 +2300,13 @@ class basic_slab_list {
   }
   void compact_if_needed() {
     if (!ratio_broken(ratio_)) return;
+    const size_type before = slabs_;
+    compact();
+    ++ctr_.compactions;
+    NEXUS_PROBE(list_reap, this, opts_.name, before, slabs_);
+  }
+  // Packs slabs until the fill ratio holds again (with a margin).
+  void compact() {
     const double target =
         std::min(ratio_ + 0.02, 1.0 - 1.0 / static_cast<double>(fanout_));
     if (height_ == 0) {
@@ -2056,6 +2482,9 @@ class basic_slab_list {
       const T* cmn = nullptr;
       const T* cmx = nullptr;
       const T* pk = kInlineKeys ? &keys(nd)[j] : nullptr;
+      if constexpr (kOrdered)
+        if (parent_of(links(nd)[j].child) != nd)
+          return "sublayer child's parent pointer is stale";
       if (const char* m = check_node(links(nd)[j].child, l + 1,
                                      l + 1 < height_ ? pk : nullptr,
                                      spine && j == 0, walk, c, cmn, cmx))
@@ -2094,6 +2523,7 @@ class basic_slab_list {
   bool pinned_ = false;
   double ratio_ = 0.9;
   size_type ratio_min_slabs_ = 20;
+  list_counters ctr_;
   pool_type pool_;
 };
 
@@ -2139,3 +2569,6 @@ typename slab_multilist<T, Cmp, Region>::size_type erase_if(
 }
 
 }  // namespace nexus
+
+// slab_list<T, insertion_order, Region>: the ordered list.
+#include <nexus/detail/ordered_slab_list.hpp>

@@ -27,8 +27,8 @@
 // Debug-only checks of caller preconditions (unchecked accessors). Define
 // NEXUS_ENABLE_ASSERTS to keep them in release builds too.
 #if !defined(NDEBUG) || defined(NEXUS_ENABLE_ASSERTS)
-#define NEXUS_ASSERT(cond, msg)                                                \
-  ((cond) ? static_cast<void>(0)                                               \
+#define NEXUS_ASSERT(cond, msg)  \
+  ((cond) ? static_cast<void>(0) \
           : ::nexus::detail::assert_fail(#cond, msg, __FILE__, __LINE__))
 #else
 #define NEXUS_ASSERT(cond, msg) static_cast<void>(0)
@@ -39,8 +39,8 @@ namespace nexus::detail {
 [[noreturn]] NEXUS_COLD inline void assert_fail(const char* cond,
                                                 const char* msg,
                                                 const char* file, int line) {
-  std::fprintf(stderr, "nexus: assertion failed: %s (%s) at %s:%d\n", msg,
-               cond, file, line);
+  std::fprintf(stderr, "nexus: assertion failed: %s (%s) at %s:%d\n", msg, cond,
+               file, line);
   std::abort();
 }
 

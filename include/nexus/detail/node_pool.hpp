@@ -24,7 +24,7 @@ namespace nexus::detail {
 // intrusive LIFO list; never-used nodes are bumped from the newest chunk so a
 // first fill does not read cold free-list links.
 template <class Region>
-requires region<Region>
+  requires region<Region>
 class node_pool {
  public:
   static constexpr std::size_t node_size = 1024;

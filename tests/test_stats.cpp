@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+// stats() of nexus::slab and nexus::slab_list: every counter moves exactly
+// with the operations that should move it (inserts, removals, refused
+// inserts, spills, ripples, merges, compactions, slab creates and frees,
+// sublayer attaches and detaches), and the shape fields agree with the
+// containers' own accessors. Also check_invariants() on the slab.
+#include <cstddef>
+#include <cstdint>
+#include <random>
+#include <set>
+#include <vector>
+
+#include <nexus/heap_region.hpp>
+#include <nexus/slab.hpp>
+#include <nexus/slab_list.hpp>
+
+#include "catch_shim.hpp"
+#include "fault_region.hpp"
+
+namespace {
+
+using list_u64 = nexus::slab_list<std::uint64_t>;
+constexpr std::size_t kCap = list_u64::slab_capacity;
+
+// The shape fields must mirror the list's accessors, and every slab created
+// is either still in the list or was freed.
+template <class List>
+void check_shape(const List& l) {
+  const nexus::slab_list_stats st = l.stats();
+  CHECK(st.size == l.size());
+  CHECK(st.slabs == l.slab_count());
+  CHECK(st.sublayers == l.sublayer_count());
+  CHECK(st.slab_capacity == List::slab_capacity);
+  CHECK(st.bytes_mapped == l.memory_size());
+  CHECK(st.slab_creates - st.slab_frees == st.slabs);
+  if (st.slabs == 0) {
+    CHECK(st.fill_ratio == 0.0);
+  } else {
+    CHECK(st.fill_ratio ==
+          static_cast<double>(st.size) / static_cast<double>(st.slabs * kCap));
+  }
+}
+
+// A list holding the even keys 0, 2, ..., 2 * (n - 1), inserted in
+// ascending order: full slabs except the last.
+list_u64 ascending_evens(std::size_t n,
+                         const nexus::slab_list_options& opts = {}) {
+  list_u64 l(opts);
+  for (std::size_t i = 0; i < n; ++i) l.insert(2 * i);
+  return l;
+}
+
+}  // namespace
+
+TEST_CASE("slab stats count inserts, removes and refused inserts exactly",
+          "[stats][slab]") {
+  nexus::slab<std::uint64_t> s;
+  SECTION("an unallocated slab refuses and counts every insert") {
+    CHECK_FALSE(s.try_insert(1).has_value());
+    CHECK_FALSE(s.try_emplace(2).has_value());
+    const nexus::slab_stats st = s.stats();
+    CHECK(st.capacity == 0);
+    CHECK(st.size == 0);
+    CHECK(st.inserts == 0);
+    CHECK(st.rejected_inserts == 2);
+    CHECK(st.bytes_mapped == 0);
+    CHECK(s.check_invariants());
+  }
+  SECTION("counters follow inserts, removes, refusals and clear") {
+    REQUIRE_FALSE(s.alloc(100));
+    std::vector<nexus::key> keys;
+    while (auto k = s.try_insert(keys.size())) keys.push_back(*k);
+    nexus::slab_stats st = s.stats();
+    CHECK(st.capacity == s.capacity());
+    CHECK(st.size == s.capacity());
+    CHECK(st.inserts == s.capacity());
+    CHECK(st.removes == 0);
+    CHECK(st.rejected_inserts == 1);  // the try_insert that ended the loop
+    CHECK(st.bytes_mapped == s.memory_size());
+    CHECK(st.huge_pages == nexus::huge_pages::none);
+
+    CHECK_FALSE(s.try_insert(7).has_value());
+    CHECK_FALSE(s.vacant_entry().has_value());  // a peek, not an insert
+#if NEXUS_HAS_EXCEPTIONS
+    REQUIRE_THROWS_AS(s.insert(8), nexus::slab_full);
+    CHECK(s.stats().rejected_inserts == 3);
+#else
+    CHECK(s.stats().rejected_inserts == 2);
+#endif
+
+    CHECK(s.remove(keys[0]).has_value());
+    CHECK(s.erase(keys[1]));
+    CHECK_FALSE(s.erase(keys[1]));  // already vacant: not counted
+    st = s.stats();
+    CHECK(st.removes == 2);
+    CHECK(st.size == s.capacity() - 2);
+    CHECK(st.inserts == s.capacity());
+
+    REQUIRE(s.vacant_entry().has_value());
+    s.vacant_entry()->insert(99);
+    CHECK(s.stats().inserts == s.capacity() + 1);
+    CHECK(s.check_invariants());
+
+    const std::size_t before = s.size();
+    s.clear();
+    st = s.stats();
+    CHECK(st.size == 0);
+    CHECK(st.removes == 2 + before);
+    CHECK(st.inserts == st.removes);
+    CHECK(s.check_invariants());
+  }
+  SECTION("counters move with the slab") {
+    REQUIRE_FALSE(s.alloc(10));
+    static_cast<void>(s.insert(1));
+    CHECK(s.erase(s.insert(2)));
+    nexus::slab<std::uint64_t> t(std::move(s));
+    CHECK(t.stats().inserts == 2);
+    CHECK(t.stats().removes == 1);
+    CHECK(s.stats().inserts == 0);
+    CHECK(s.stats().removes == 0);
+  }
+}
+
+TEST_CASE("slab stats report locked bytes", "[stats][slab]") {
+  nexus::slab<std::uint64_t> s;
+  REQUIRE_FALSE(s.alloc(1000));
+  CHECK(s.stats().bytes_locked == 0);
+  if (s.mlock()) NEXUS_SKIP("mlock not permitted here (RLIMIT_MEMLOCK)");
+  CHECK(s.stats().bytes_locked == s.memory_size());
+  REQUIRE_FALSE(s.munlock());
+  CHECK(s.stats().bytes_locked == 0);
+}
+
+TEST_CASE("slab check_invariants holds through random operations",
+          "[stats][slab]") {
+  const unsigned seed = 20261123;
+  INFO("seed " << seed);
+  std::mt19937 rng(seed);
+  nexus::slab<std::uint32_t, nexus::heap_region> s;
+  REQUIRE_FALSE(s.alloc(300));
+  std::vector<nexus::key> live;
+  std::uint64_t inserts = 0, removes = 0;
+  for (int step = 0; step < 5000; ++step) {
+    if (live.empty() || rng() % 3 != 0) {
+      if (auto k = s.try_insert(static_cast<std::uint32_t>(step))) {
+        live.push_back(*k);
+        ++inserts;
+      }
+    } else {
+      const std::size_t i = rng() % live.size();
+      REQUIRE(s.erase(live[i]));
+      live[i] = live.back();
+      live.pop_back();
+      ++removes;
+    }
+    if (step % 97 == 0) REQUIRE(s.check_invariants());
+  }
+  REQUIRE(s.check_invariants());
+  CHECK(s.stats().inserts == inserts);
+  CHECK(s.stats().removes == removes);
+  CHECK(s.stats().size == live.size());
+}
+
+TEST_CASE("slab_list stats count inserts and erases, not duplicates or misses",
+          "[stats][slab_list]") {
+  nexus::slab_list_options opts;
+  opts.name = "stats-test";
+  list_u64 l(opts);
+  for (std::uint64_t i = 0; i < 100; ++i) l.insert(i);
+  CHECK_FALSE(l.insert(5).second);  // duplicate: not an insert
+  CHECK(l.erase(1000) == 0);        // miss: not an erase
+  CHECK(l.erase(5) == 1);
+  nexus::slab_list_stats st = l.stats();
+  CHECK(st.name == opts.name);
+  CHECK(st.inserts == 100);
+  CHECK(st.erases == 1);
+  CHECK(st.small_mode);
+  CHECK(st.slabs == 0);
+  check_shape(l);
+
+  l.pop_front();
+  l.erase(l.begin(), l.nth(10));
+  CHECK(l.remove_if([](std::uint64_t v) { return v % 2 == 0; }) > 0);
+  st = l.stats();
+  CHECK(st.erases == 100 - l.size());
+  const std::size_t left = l.size();
+  l.clear();
+  CHECK(l.stats().erases == 100);
+  CHECK(left > 0);
+}
+
+TEST_CASE("slab_list stats: a full slab spills into a neighbour with room",
+          "[stats][slab_list]") {
+  // Five full slabs of even keys; erasing ten keys of the first slab gives
+  // it room, then inserting into the full second slab spills left.
+  list_u64 l = ascending_evens(5 * kCap);
+  REQUIRE(l.slab_count() == 5);
+  nexus::slab_list_stats st = l.stats();
+  CHECK(st.slab_creates == 5);
+  CHECK(st.spills == 0);
+  CHECK(st.ripples == 0);
+  for (std::uint64_t k = 0; k < 20; k += 2) REQUIRE(l.erase(k) == 1);
+  CHECK(l.stats().merges == 0);
+  REQUIRE(l.insert(2 * kCap + 1).second);  // inside the full second slab
+  st = l.stats();
+  CHECK(st.spills == 1);
+  CHECK(st.ripples == 0);
+  CHECK(st.slab_creates == 5);
+  CHECK(l.check_invariants());
+  check_shape(l);
+}
+
+TEST_CASE("slab_list stats: full neighbours make the insert ripple",
+          "[stats][slab_list]") {
+  list_u64 l = ascending_evens(5 * kCap);
+  REQUIRE(l.slab_count() == 5);
+  // Inside the middle slab: both neighbours are full too.
+  REQUIRE(l.insert(2 * (2 * kCap + kCap / 2) + 1).second);
+  const nexus::slab_list_stats st = l.stats();
+  CHECK(st.ripples == 1);
+  CHECK(st.spills == 0);
+  CHECK(st.slab_creates == 6);  // the full window grew by one slab
+  CHECK(l.slab_count() == 6);
+  CHECK(l.check_invariants());
+  check_shape(l);
+}
+
+TEST_CASE("slab_list stats: emptying two neighbours merges them once",
+          "[stats][slab_list]") {
+  list_u64 l = ascending_evens(5 * kCap);
+  REQUIRE(l.slab_count() == 5);
+  // Keep 55 of the last slab and 55 of the fourth: 110 fit in one slab with
+  // the room erase asks for, so the last erase merges the two.
+  const std::size_t keep = 55;
+  for (std::size_t i = keep; i < kCap; ++i)
+    REQUIRE(l.erase(2 * (4 * kCap + i)));
+  CHECK(l.stats().merges == 0);
+  for (std::size_t i = keep; i < kCap; ++i)
+    REQUIRE(l.erase(2 * (3 * kCap + i)));
+  const nexus::slab_list_stats st = l.stats();
+  CHECK(st.merges == 1);
+  CHECK(st.slab_frees == 1);
+  CHECK(l.slab_count() == 4);
+  CHECK(l.check_invariants());
+  check_shape(l);
+}
+
+TEST_CASE("slab_list stats: compaction, sublayers and slab frees",
+          "[stats][slab_list]") {
+  list_u64 l = ascending_evens(40 * kCap);
+  nexus::slab_list_stats st = l.stats();
+  REQUIRE(st.slabs == 40);
+  CHECK(st.sublayers > 0);
+  CHECK(st.sublayer_attaches >= 1);
+  CHECK(st.sublayer_detaches == 0);
+  CHECK(st.compactions == 0);
+  // Thin every slab evenly: no pair gets small enough to merge, so only
+  // compaction can restore the minimum fill ratio.
+  for (std::size_t i = 0; i < 40 * kCap; i += 3) REQUIRE(l.erase(2 * i) == 1);
+  st = l.stats();
+  CHECK(st.compactions > 0);
+  CHECK(st.merges == 0);
+  CHECK(st.slab_frees > 0);
+  CHECK(st.slabs < 40);
+  CHECK(st.fill_ratio >= 0.9);
+  CHECK(l.check_invariants());
+  check_shape(l);
+  // Down to a few slabs: the sublayers go.
+  const std::uint64_t detaches = st.sublayer_detaches;
+  std::vector<std::uint64_t> rest(l.begin(), l.end());
+  for (std::size_t i = 300; i < rest.size(); ++i) REQUIRE(l.erase(rest[i]));
+  st = l.stats();
+  CHECK(st.sublayers == 0);
+  CHECK(st.sublayer_detaches > detaches);
+  check_shape(l);
+}
+
+TEST_CASE("slab_list stats report locked bytes", "[stats][slab_list]") {
+  list_u64 l = ascending_evens(10 * kCap);
+  REQUIRE_FALSE(l.stats().small_mode);
+  CHECK(l.stats().bytes_locked == 0);
+  if (l.mlock()) NEXUS_SKIP("mlock not permitted here (RLIMIT_MEMLOCK)");
+  CHECK(l.stats().bytes_locked == l.memory_size());
+  CHECK(l.stats().bytes_locked > 0);
+  REQUIRE_FALSE(l.munlock());
+  CHECK(l.stats().bytes_locked == 0);
+}
+
+TEST_CASE("slab_list stats count inserts the region refused",
+          "[stats][slab_list]") {
+  using list = nexus::slab_list<std::uint64_t, std::less<std::uint64_t>,
+                                fault::region<>>;
+  fault::plan::reset();
+  {
+    list l;
+    std::uint64_t k = 0;
+    while (l.size() + 1 < list::small_list_max) l.insert(k++);
+    // The next insert leaves small-list mode: its first map() fails.
+    fault::plan::fail_map_after(0);
+    CHECK_FALSE(l.try_insert(std::uint64_t{k}).has_value());
+    fault::plan::disarm();
+    nexus::slab_list_stats st = l.stats();
+    CHECK(st.rejected_inserts == 1);
+    CHECK(st.inserts == list::small_list_max - 1);
+    CHECK(st.small_mode);
+    REQUIRE(l.try_insert(std::uint64_t{k}).has_value());
+    st = l.stats();
+    CHECK(st.rejected_inserts == 1);
+    CHECK(st.inserts == list::small_list_max);
+    CHECK_FALSE(st.small_mode);
+    CHECK(st.bytes_mapped > 0);
+    check_shape(l);
+  }
+  fault::plan::reset();
+}
+
+TEST_CASE("slab_list stats survive a differential run against std::set",
+          "[stats][slab_list]") {
+  const unsigned seed = 7;
+  INFO("seed " << seed);
+  std::mt19937_64 rng(seed);
+  list_u64 l;
+  std::set<std::uint64_t> ref;
+  std::uint64_t inserts = 0, erases = 0;
+  for (int step = 0; step < 60000; ++step) {
+    const std::uint64_t k = rng() % 20000;
+    if (step < 30000 || rng() % 2 == 0) {
+      const bool a = l.insert(k).second;
+      REQUIRE(a == ref.insert(k).second);
+      inserts += a ? 1 : 0;
+    } else {
+      const std::size_t a = l.erase(k);
+      REQUIRE(a == ref.erase(k));
+      erases += a;
+    }
+    if (step % 5000 == 0) check_shape(l);
+  }
+  const nexus::slab_list_stats st = l.stats();
+  CHECK(st.inserts == inserts);
+  CHECK(st.erases == erases);
+  CHECK(st.spills + st.ripples > 0);
+  CHECK(l.check_invariants());
+  check_shape(l);
+}
