@@ -65,50 +65,20 @@
 
 #include <nexus/slab_list.hpp>
 
+#include "latency_util.hpp"
+
 namespace {
 
 using u64 = std::uint64_t;
-using clock_type = std::chrono::steady_clock;
+using nexus_bench::clock_type;
+using nexus_bench::heap_in_use;
+using nexus_bench::scramble;
+using nexus_bench::seconds_since;
+using nexus_bench::thread_cpu_seconds;
 using ordered_list = nexus::slab_list<u64, nexus::insertion_order>;
 using sorted_list = nexus::slab_list<u64>;
 
 // ---------------------------------------------------------------- helpers
-
-// splitmix64 finaliser: distinct, well-scrambled values.
-constexpr u64 scramble(u64 x) noexcept {
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ULL;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebULL;
-  x ^= x >> 31;
-  return x;
-}
-
-// Heap bytes handed out by glibc malloc (small chunks + mmapped chunks).
-std::size_t heap_in_use() noexcept {
-#if defined(__GLIBC__) && \
-    (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
-  const struct mallinfo2 mi = ::mallinfo2();
-  return mi.uordblks + mi.hblkhd;
-#else
-  return 0;
-#endif
-}
-
-double seconds_since(clock_type::time_point t0) {
-  return std::chrono::duration<double>(clock_type::now() - t0).count();
-}
-
-double thread_cpu_seconds() noexcept {
-#if defined(__unix__)
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) +
-         static_cast<double>(ts.tv_nsec) * 1e-9;
-#else
-  return 0.0;
-#endif
-}
 
 // Timed wall and thread-CPU seconds of the single-threaded measurements:
 // their ratio shows how much of the time another process had the CPU.

@@ -45,52 +45,29 @@
 #include <time.h>
 #endif
 
+#include "latency_util.hpp"
 #include "slab_list_contenders.hpp"
 
 namespace {
 
 using key_t64 = std::uint64_t;
-using clock_type = std::chrono::steady_clock;
+using nexus_bench::clock_type;
+using nexus_bench::heap_in_use;
+using nexus_bench::minor_faults;
+using nexus_bench::scramble;
+using nexus_bench::seconds_since;
+using nexus_bench::thread_cpu_seconds;
 
 // ---------------------------------------------------------------- helpers
 
 // A bijection on 64-bit integers (the splitmix64 finaliser): distinct inputs
 // give distinct, well-scrambled outputs, so "random" keys never collide and
 // the 2*10^8 run needs no key array.
-constexpr key_t64 scramble(key_t64 x) noexcept {
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ULL;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebULL;
-  x ^= x >> 31;
-  return x;
-}
-
 constexpr key_t64 random_key(key_t64 i, key_t64 seed) noexcept {
   return scramble(i * 0x9e3779b97f4a7c15ULL + seed);
 }
 
-// Heap bytes handed out by glibc malloc (small chunks + mmapped chunks).
-std::size_t heap_in_use() noexcept {
-#if defined(__GLIBC__) && \
-    (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
-  const struct mallinfo2 mi = ::mallinfo2();
-  return mi.uordblks + mi.hblkhd;
-#else
-  return 0;  // unknown: bytes/element for heap contenders reads as 0
-#endif
-}
-
-long minor_faults() noexcept {
-#if defined(__unix__)
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return ru.ru_minflt;
-#else
-  return 0;
-#endif
-}
-
+// Peak resident set, KiB.
 [[maybe_unused]] long max_rss_kib() noexcept {
 #if defined(__unix__)
   rusage ru{};
@@ -98,21 +75,6 @@ long minor_faults() noexcept {
   return ru.ru_maxrss;
 #else
   return 0;
-#endif
-}
-
-double seconds_since(clock_type::time_point t0) {
-  return std::chrono::duration<double>(clock_type::now() - t0).count();
-}
-
-double thread_cpu_seconds() noexcept {
-#if defined(__unix__)
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) +
-         static_cast<double>(ts.tv_nsec) * 1e-9;
-#else
-  return 0.0;
 #endif
 }
 
