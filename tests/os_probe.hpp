@@ -131,6 +131,32 @@ inline constexpr bool fault_counts_are_exact = NEXUS_TEST_SANITIZED == 0;
   return result;
 }
 
+// AnonHugePages (bytes) over all of this process's mappings.
+[[nodiscard]] inline std::optional<std::size_t> anon_huge_bytes_total() {
+  const auto kib = proc_kib("/proc/self/smaps_rollup", "AnonHugePages");
+  if (!kib) return std::nullopt;
+  return *kib * 1024;
+}
+
+// The system's THP mode ("always", "madvise" or "never"); nullopt when the
+// kernel has no THP or this is not Linux.
+[[nodiscard]] inline std::optional<std::string> thp_mode() {
+#if !defined(__linux__)
+  return std::nullopt;
+#endif
+  std::FILE* f = std::fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+  if (f == nullptr) return std::nullopt;
+  char line[128] = {};
+  const bool ok = std::fgets(line, sizeof line, f) != nullptr;
+  std::fclose(f);
+  if (!ok) return std::nullopt;
+  // The active mode is the bracketed word: "always [madvise] never".
+  const char* open = std::strchr(line, '[');
+  const char* close = open ? std::strchr(open, ']') : nullptr;
+  if (open == nullptr || close == nullptr) return std::nullopt;
+  return std::string(open + 1, close);
+}
+
 // Sets the default-size hugetlb pool for its lifetime (root only) and
 // restores the old pool size afterwards: `extra` pages on top of the current
 // pool, or, with `exact`, a pool of exactly `pages`.

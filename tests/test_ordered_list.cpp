@@ -5,14 +5,18 @@
 // mode, sublayers, sort stability and reverse.
 #include <nexus/slab_list.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
+#include <initializer_list>
 #include <iterator>
 #include <memory>
+#include <new>
 #include <numeric>
 #include <random>
 #include <ranges>
 #include <span>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -711,3 +715,479 @@ TEST_CASE("ordered list: stats count inserts, erases and sublayer changes") {
   CHECK(st.sublayer_attaches >= 1);
   CHECK(st.slab_creates >= st.slabs);
 }
+
+// ---- bulk insertion, assign and resize ----
+
+namespace {
+
+// Where a bulk insert is tried: the front, the middle and the end.
+std::vector<std::size_t> probe_positions(std::size_t n) {
+  return {0, n / 2, n};
+}
+
+// Appends 0..n-1 (plus `first`) to both a list and a reference vector.
+template <class L>
+void fill_both(L& l, std::vector<u64>& v, std::size_t n, u64 first = 0) {
+  for (std::size_t i = 0; i < n; ++i) {
+    l.push_back(first + i);
+    v.push_back(first + i);
+  }
+}
+
+template <class V>
+auto vpos(V& v, std::size_t i) {
+  return v.begin() + static_cast<std::ptrdiff_t>(i);
+}
+
+template <class L>
+std::vector<std::int64_t> values(const L& l) {
+  std::vector<std::int64_t> out;
+  for (const counted& c : l) out.push_back(c.value);
+  return out;
+}
+
+std::vector<u64> iota_vec(std::size_t n, u64 first) {
+  std::vector<u64> v(n);
+  std::iota(v.begin(), v.end(), first);
+  return v;
+}
+
+// A starting size and the position a bulk insert goes to.
+struct bulk_case {
+  std::size_t size0;
+  std::size_t at;
+};
+
+template <class F>
+void for_each_bulk_case(std::initializer_list<std::size_t> sizes, F f) {
+  for (std::size_t size0 : sizes)
+    for (std::size_t at : probe_positions(size0)) f(bulk_case{size0, at});
+}
+
+// Sorted-list API must not leak into the ordered list.
+template <class L>
+concept has_emplace_hint =
+    requires(L& l) { l.emplace_hint(l.cbegin(), u64{1}); };
+template <class L>
+concept has_unpositioned_range_insert =
+    requires(L& l, std::vector<u64>& v) { l.insert(v.begin(), v.end()); };
+static_assert(!has_emplace_hint<list_u64>);
+static_assert(!has_unpositioned_range_insert<list_u64>);
+
+}  // namespace
+
+TEST_CASE("ordered list: insert(pos, n, v) matches std::vector") {
+  for_each_bulk_case({0, 5, 300, 3000}, [](bulk_case c) {
+    for (std::size_t n : {0u, 1u, 7u, 600u, 5000u}) {
+      INFO("size " << c.size0 << ", at " << c.at << ", n " << n);
+      list_u64 l(deep_options());
+      std::vector<u64> v;
+      fill_both(l, v, c.size0);
+      const auto it = l.insert(l.nth(c.at), n, u64{77});
+      v.insert(vpos(v, c.at), n, u64{77});
+      REQUIRE(l.check_invariants());
+      REQUIRE(contents(l) == v);
+      REQUIRE(l.index_of(it) == c.at);
+      if (n != 0) REQUIRE(*it == 77);
+      if (l.size() >= 5000) REQUIRE(l.sublayer_count() >= 2);
+    }
+  });
+  // v may be an element of the list itself (inserting moves elements).
+  list_u64 l{1, 2, 3, 4};
+  const auto it = l.insert(l.nth(1), 1000, l[2]);
+  CHECK(l.index_of(it) == 1);
+  CHECK(l.check_invariants());
+  std::vector<u64> want{1};
+  want.insert(want.end(), 1000, 3);
+  want.insert(want.end(), {2, 3, 4});
+  CHECK(contents(l) == want);
+}
+
+TEST_CASE("ordered list: insert(pos, first, last) keeps order") {
+  for_each_bulk_case({0, 5, 300, 3000}, [](bulk_case c) {
+    for (std::size_t k : {0u, 1u, 9u, 700u, 5000u}) {
+      INFO("size " << c.size0 << ", at " << c.at << ", k " << k);
+      list_u64 l(deep_options());
+      std::vector<u64> v;
+      fill_both(l, v, c.size0);
+      const std::vector<u64> src = iota_vec(k, 100000);
+      const auto it = l.insert(l.nth(c.at), src.begin(), src.end());
+      v.insert(vpos(v, c.at), src.begin(), src.end());
+      REQUIRE(l.check_invariants());
+      REQUIRE(contents(l) == v);
+      REQUIRE(l.index_of(it) == c.at);
+      if (k != 0) REQUIRE(*it == 100000);
+    }
+  });
+  // From another slab list (bidirectional const_iterators).
+  list_u64 a(deep_options());
+  for (u64 i = 0; i < 5000; ++i) a.push_back(i);
+  list_u64 b(deep_options());
+  b.push_back(9);
+  b.push_back(10);
+  auto it = b.insert(b.nth(1), a.cbegin(), a.cend());
+  CHECK(b.index_of(it) == 1);
+  CHECK(b.size() == 5002);
+  CHECK(b.front() == 9);
+  CHECK(b[1] == 0);
+  CHECK(b[5000] == 4999);
+  CHECK(b.back() == 10);
+  CHECK(b.sublayer_count() >= 2);
+  CHECK(b.check_invariants());
+  // A sentinel of another type: iota | take gives a counted_iterator and
+  // std::default_sentinel_t.
+  auto taken = std::views::iota(u64{500}) | std::views::take(40);
+  it = b.insert(b.cend(), taken.begin(), taken.end());
+  CHECK(b.index_of(it) == 5002);
+  CHECK(b.size() == 5042);
+  CHECK(b.back() == 539);
+  CHECK(b.check_invariants());
+  // An empty range inserts nothing and returns pos.
+  const std::vector<u64> none;
+  it = b.insert(b.nth(17), none.begin(), none.end());
+  CHECK(b.index_of(it) == 17);
+  CHECK(b.size() == 5042);
+  it = b.insert(b.cend(), none.begin(), none.end());
+  CHECK(it == b.end());
+}
+
+TEST_CASE("ordered list: insert(pos, il) matches std::vector") {
+  list_u64 l{10, 20, 30};
+  std::vector<u64> v{10, 20, 30};
+  auto it = l.insert(l.nth(1), {1, 2, 3});
+  v.insert(vpos(v, 1), {1, 2, 3});
+  CHECK(l.index_of(it) == 1);
+  CHECK(contents(l) == v);
+  it = l.insert(l.cbegin(), {7});
+  v.insert(v.begin(), {7});
+  CHECK(it == l.begin());
+  it = l.insert(l.cend(), {8, 9});
+  v.insert(v.end(), {8, 9});
+  CHECK(*it == 8);
+  it = l.insert(l.nth(2), std::initializer_list<u64>{});
+  CHECK(l.index_of(it) == 2);
+  CHECK(contents(l) == v);
+  CHECK(l.check_invariants());
+  olist<std::string> s{"a", "d"};
+  s.insert(s.nth(1), {"b", "c"});
+  CHECK(contents(s) == std::vector<std::string>{"a", "b", "c", "d"});
+  CHECK(s.check_invariants());
+}
+
+TEST_CASE("ordered list: range insert and assign take input-only iterators") {
+  std::string text;
+  std::vector<u64> src;
+  for (u64 i = 0; i < 3000; ++i) {
+    text += std::to_string(i * 3) + ' ';
+    src.push_back(i * 3);
+  }
+  list_u64 l(deep_options());
+  std::vector<u64> v;
+  fill_both(l, v, 100);
+  std::istringstream in(text);
+  auto it = l.insert(l.nth(50), std::istream_iterator<u64>(in),
+                     std::istream_iterator<u64>());
+  v.insert(vpos(v, 50), src.begin(), src.end());
+  CHECK(l.index_of(it) == 50);
+  CHECK(contents(l) == v);
+  CHECK(l.check_invariants());
+  std::istringstream empty;
+  it = l.insert(l.nth(7), std::istream_iterator<u64>(empty),
+                std::istream_iterator<u64>());
+  CHECK(l.index_of(it) == 7);
+  CHECK(contents(l) == v);
+  // istream_view: a move-only iterator and a sentinel of another type.
+  std::istringstream in2(text);
+  l.append_range(std::ranges::istream_view<u64>(in2));
+  v.insert(v.end(), src.begin(), src.end());
+  CHECK(contents(l) == v);
+  CHECK(l.check_invariants());
+  std::istringstream in3(text);
+  l.assign(std::istream_iterator<u64>(in3), std::istream_iterator<u64>());
+  CHECK(contents(l) == src);
+  CHECK(l.check_invariants());
+}
+
+TEST_CASE("ordered list: range insert moves move-only elements") {
+  using up = std::unique_ptr<int>;
+  auto make = [](int first, int n) {
+    std::vector<up> v;
+    for (int i = 0; i < n; ++i) v.push_back(std::make_unique<int>(first + i));
+    return v;
+  };
+  olist<up> l(deep_options());
+  for (int i = 0; i < 10; ++i) l.push_back(std::make_unique<int>(i));
+  std::vector<up> src = make(1000, 5000);
+  auto it = l.insert(l.nth(5), std::make_move_iterator(src.begin()),
+                     std::make_move_iterator(src.end()));
+  CHECK(l.index_of(it) == 5);
+  CHECK(**it == 1000);
+  REQUIRE(l.size() == 5010);
+  CHECK(l.sublayer_count() >= 2);
+  CHECK(l.check_invariants());
+  CHECK(std::all_of(src.begin(), src.end(), [](const up& p) { return !p; }));
+  for (std::size_t i = 0; i < 5; ++i) REQUIRE(*l[i] == int(i));
+  for (std::size_t i = 0; i < 5000; ++i) REQUIRE(*l[5 + i] == 1000 + int(i));
+  for (std::size_t i = 5; i < 10; ++i) REQUIRE(*l[5000 + i] == int(i));
+  // prepend_range over a range of move_iterators.
+  std::vector<up> more = make(-3, 3);
+  l.prepend_range(std::ranges::subrange(std::make_move_iterator(more.begin()),
+                                        std::make_move_iterator(more.end())));
+  CHECK(*l.front() == -3);
+  CHECK(*l[2] == -1);
+  CHECK(*l[3] == 0);
+  // resize appends null pointers (value-initialized) and truncates.
+  l.resize(l.size() + 3);
+  CHECK(l.size() == 5016);
+  CHECK(!l.back());
+  l.resize(4);
+  CHECK(*l.back() == 0);
+  // assign takes move_iterators too.
+  std::vector<up> fresh = make(50, 700);
+  l.assign(std::make_move_iterator(fresh.begin()),
+           std::make_move_iterator(fresh.end()));
+  CHECK(l.size() == 700);
+  CHECK(*l.front() == 50);
+  CHECK(*l.back() == 749);
+  CHECK(l.check_invariants());
+}
+
+TEST_CASE(
+    "ordered list: insert_range, append_range and prepend_range match "
+    "std::vector") {
+  list_u64 l(deep_options());
+  std::vector<u64> v;
+  const std::vector<u64> big = iota_vec(5000, 1);
+  l.append_range(big);
+  v.insert(v.end(), big.begin(), big.end());
+  CHECK(contents(l) == v);
+  CHECK(l.sublayer_count() >= 2);
+  l.prepend_range(std::views::iota(u64{90000}, u64{90700}));
+  const std::vector<u64> front = iota_vec(700, 90000);
+  v.insert(v.begin(), front.begin(), front.end());
+  CHECK(contents(l) == v);
+  auto it = l.insert_range(l.nth(1234),
+                           std::views::iota(u64{7}) | std::views::take(300));
+  const std::vector<u64> mid = iota_vec(300, 7);
+  v.insert(vpos(v, 1234), mid.begin(), mid.end());
+  CHECK(l.index_of(it) == 1234);
+  CHECK(contents(l) == v);
+  it = l.insert_range(l.cend(), std::vector<u64>{});
+  CHECK(it == l.end());
+  l.append_range(std::vector<u64>{});
+  l.prepend_range(std::vector<u64>{});
+  CHECK(contents(l) == v);
+  CHECK(l.check_invariants());
+  // Copies from an lvalue range leave it intact.
+  olist<std::string> s;
+  const std::vector<std::string> words{"x", "y", "z"};
+  s.append_range(words);
+  s.prepend_range(words);
+  s.insert_range(s.nth(3), words);
+  CHECK(contents(s) ==
+        std::vector<std::string>{"x", "y", "z", "x", "y", "z", "x", "y", "z"});
+  CHECK(words.size() == 3);
+  CHECK(s.check_invariants());
+}
+
+TEST_CASE("ordered list: assign replaces the contents and keeps the options") {
+  list_u64 l(deep_options());
+  for (u64 i = 0; i < 3000; ++i) l.push_back(i);
+  l.assign(5000, u64{4});
+  CHECK(contents(l) == std::vector<u64>(5000, 4));
+  CHECK(l.options().sublayer_fanout == 4);
+  CHECK(l.sublayer_count() >= 2);
+  CHECK(l.check_invariants());
+  l.assign(0, u64{1});
+  CHECK(l.empty());
+  CHECK(l.check_invariants());
+  const std::vector<u64> src = iota_vec(700, 3);
+  l.assign(src.begin(), src.end());
+  CHECK(contents(l) == src);
+  CHECK(l.check_invariants());
+  l.assign(src.begin(), src.begin());
+  CHECK(l.empty());
+  l.assign({1, 2, 3});
+  CHECK(contents(l) == std::vector<u64>{1, 2, 3});
+  // The source may be the list itself.
+  l.assign(l.nth(1), l.cend());
+  CHECK(contents(l) == std::vector<u64>{2, 3});
+  l.assign(4, l[1]);
+  CHECK(contents(l) == std::vector<u64>{3, 3, 3, 3});
+  l.assign(std::initializer_list<u64>{});
+  CHECK(l.empty());
+  CHECK(l.check_invariants());
+}
+
+TEST_CASE(
+    "ordered list: resize appends T() or copies and erases from the back") {
+  list_u64 l(deep_options());
+  std::vector<u64> v;
+  bool with_value = false;
+  for (std::size_t n : {0u, 10u, 3u, 700u, 700u, 5000u, 128u, 0u, 5u, 600u}) {
+    INFO("resize to " << n);
+    if (with_value) {
+      l.resize(n, u64{9});
+      v.resize(n, u64{9});
+    } else {
+      l.resize(n);
+      v.resize(n);
+    }
+    with_value = !with_value;
+    REQUIRE(l.check_invariants());
+    REQUIRE(contents(l) == v);
+  }
+  // v may be an element of the list itself.
+  l[0] = 42;
+  v[0] = 42;
+  l.resize(l.size() + 600, l[0]);
+  v.resize(v.size() + 600, u64{42});
+  CHECK(contents(l) == v);
+  CHECK(l.check_invariants());
+  olist<std::string> s{"a"};
+  s.resize(3);
+  s.resize(5, "x");
+  CHECK(contents(s) == std::vector<std::string>{"a", "", "", "x", "x"});
+  s.resize(2);
+  CHECK(contents(s) == std::vector<std::string>{"a", ""});
+  CHECK(s.check_invariants());
+}
+
+#if NEXUS_HAS_EXCEPTIONS
+namespace {
+
+// The bulk operations whose failure must leave the list as it was.
+enum class bulk_op { insert_n, insert_range, resize, append_range };
+constexpr bulk_op kBulkOps[] = {bulk_op::insert_n, bulk_op::insert_range,
+                                bulk_op::resize, bulk_op::append_range};
+
+// Inserts src.size() elements (copies of src, or of c) in the middle or at
+// the end of l; returns the position of the first.
+template <class L>
+std::size_t run_bulk(L& l, bulk_op op, const std::vector<counted>& src,
+                     const counted& c) {
+  const std::size_t mid = l.size() / 2, end = l.size();
+  switch (op) {
+    case bulk_op::insert_n:
+      l.insert(l.nth(mid), src.size(), c);
+      return mid;
+    case bulk_op::insert_range:
+      l.insert(l.nth(mid), src.begin(), src.end());
+      return mid;
+    case bulk_op::resize:
+      l.resize(l.size() + src.size(), c);
+      return end;
+    case bulk_op::append_range:
+      l.append_range(src);
+      return end;
+  }
+  return end;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "ordered list: out of memory undoes a range insert, n-insert or resize") {
+  using flist = olist<counted, fault::region<>>;
+  counted::reset();
+  {
+    std::vector<counted> src;
+    for (int i = 0; i < 8000; ++i) src.emplace_back(1000000 + i);
+    const counted c(-7);
+    const long extra = static_cast<long>(src.size()) + 1;
+    for (std::size_t size0 : {0u, 200u, 3000u}) {
+      for (bulk_op op : kBulkOps) {
+        bool succeeded = false;
+        long failed_maps = 0;
+        for (long k = 0; !succeeded; ++k) {
+          INFO("size " << size0 << ", op " << static_cast<int>(op)
+                       << ", the map that fails: " << k);
+          REQUIRE(k < 64);
+          fault::plan::reset();
+          {
+            flist l(deep_options());
+            for (std::size_t i = 0; i < size0; ++i)
+              l.emplace_back(static_cast<std::int64_t>(i));
+            const std::vector<std::int64_t> before = values(l);
+            fault::plan::fail_map_after(k);
+            try {
+              run_bulk(l, op, src, c);
+              succeeded = true;
+            } catch (const std::bad_alloc&) {
+              REQUIRE(fault::plan::failures == 1);
+              ++failed_maps;
+            }
+            fault::plan::disarm();
+            REQUIRE(l.check_invariants());
+            if (succeeded) {
+              REQUIRE(l.size() == size0 + src.size());
+            } else {
+              REQUIRE(values(l) == before);
+              REQUIRE(counted::live() == static_cast<long>(l.size()) + extra);
+              // The list keeps working after the failure.
+              l.emplace_back(-1);
+              REQUIRE(l.back().value == -1);
+              REQUIRE(l.check_invariants());
+            }
+          }
+          REQUIRE(counted::live() == extra);
+          REQUIRE(fault::plan::live_maps() == 0);
+        }
+        // Every map the operation makes was made to fail once.
+        CHECK(failed_maps >= 3);
+      }
+    }
+  }
+  CHECK(counted::live() == 0);
+  CHECK(counted::double_destroys == 0);
+}
+
+TEST_CASE(
+    "ordered list: a throwing copy undoes a range insert, n-insert or resize") {
+  counted::reset();
+  {
+    std::vector<counted> src;
+    for (int i = 0; i < 600; ++i) src.emplace_back(1000 + i);
+    const counted c(-7);
+    const long extra = static_cast<long>(src.size()) + 1;
+    std::vector<long> ks;
+    for (long k = 0; k < 20; ++k) ks.push_back(k);
+    for (long k = 20; k < 600; k += 37) ks.push_back(k);
+    ks.push_back(599);
+    ks.push_back(600);  // insert_n and resize copy c once more than src
+    ks.push_back(601);  // nothing throws
+    for (std::size_t size0 : {0u, 100u, 2000u}) {
+      olist<counted> l(deep_options());
+      for (std::size_t i = 0; i < size0; ++i)
+        l.emplace_back(static_cast<std::int64_t>(i));
+      const std::vector<std::int64_t> before = values(l);
+      for (bulk_op op : kBulkOps) {
+        for (long k : ks) {
+          INFO("size " << size0 << ", op " << static_cast<int>(op)
+                       << ", the copy that throws: " << k);
+          counted::throw_countdown = k;
+          bool threw = false;
+          std::size_t at = 0;
+          try {
+            at = run_bulk(l, op, src, c);
+          } catch (const std::runtime_error&) {
+            threw = true;
+          }
+          counted::throw_countdown = -1;
+          REQUIRE(l.check_invariants());
+          if (!threw) {
+            REQUIRE(k >= 600);
+            REQUIRE(l.size() == size0 + src.size());
+            // back to the old contents
+            l.erase(l.nth(at), l.nth(at + src.size()));
+          }
+          REQUIRE(values(l) == before);
+          REQUIRE(counted::live() == static_cast<long>(l.size()) + extra);
+        }
+      }
+    }
+  }
+  CHECK(counted::live() == 0);
+  CHECK(counted::double_destroys == 0);
+}
+#endif

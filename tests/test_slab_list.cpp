@@ -5,12 +5,17 @@
 #include <algorithm>
 #include <climits>
 #include <cstdint>
+#include <initializer_list>
+#include <iterator>
 #include <memory>
 #include <new>
 #include <nexus/heap_region.hpp>
 #include <nexus/slab_list.hpp>
 #include <random>
+#include <ranges>
 #include <set>
+#include <sstream>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -729,4 +734,325 @@ TEST_CASE("huge page option maps chunks that can be backed by THP") {
   for (u64 k : shuffled(100000)) l.insert(k);
   CHECK(l.size() == 100000);
   CHECK(l.check_invariants());
+}
+
+// ---- range insert, range constructor and hinted insert ----
+
+namespace {
+
+nexus::slab_list_options deep_options() {
+  nexus::slab_list_options o;
+  o.sublayer_fanout = 4;
+  o.sublayer_threshold = 2;
+  return o;
+}
+
+// The same keys (with duplicates) a std::set / std::multiset is checked on.
+std::vector<u64> with_duplicates(std::size_t n, u64 seed) {
+  std::vector<u64> v = shuffled(n, 1, seed);
+  for (std::size_t i = 0; i < n; i += 3) v[i] = v[i] % (n / 4 + 1);
+  return v;
+}
+
+using multi_u64 = nexus::slab_multilist<u64>;
+
+// The ordered list keeps its positional API only.
+template <class L>
+concept has_emplace_hint =
+    requires(L& l) { l.emplace_hint(l.cbegin(), u64{1}); };
+template <class L>
+concept has_range_insert =
+    requires(L& l, std::vector<u64>& v) { l.insert(v.begin(), v.end()); };
+static_assert(has_emplace_hint<list_u64> && has_emplace_hint<multi_u64>);
+static_assert(has_range_insert<list_u64> && has_range_insert<multi_u64>);
+using ordered_u64 = nexus::slab_list<u64, nexus::insertion_order>;
+static_assert(!has_emplace_hint<ordered_u64>);
+static_assert(!has_range_insert<ordered_u64>);
+static_assert(
+    std::is_same_v<decltype(std::declval<list_u64&>().insert(
+                       std::declval<list_u64::const_iterator>(), u64{})),
+                   list_u64::iterator>);
+static_assert(
+    std::is_same_v<decltype(std::declval<multi_u64&>().emplace_hint(
+                       std::declval<multi_u64::const_iterator>(), u64{})),
+                   multi_u64::iterator>);
+
+}  // namespace
+
+TEST_CASE("range insert matches std::set and std::multiset") {
+  for (std::size_t start : {0u, 10u, 3000u}) {
+    for (std::size_t k : {0u, 1u, 100u, 700u, 5000u}) {
+      INFO("start " << start << ", inserting " << k);
+      const std::vector<u64> first = with_duplicates(start, 1);
+      const std::vector<u64> src = with_duplicates(k, 2);
+      list_u64 l(deep_options());
+      multi_u64 m(deep_options());
+      std::set<u64> ss(first.begin(), first.end());
+      std::multiset<u64> ms(first.begin(), first.end());
+      for (u64 x : first) {
+        l.insert(x);
+        m.insert(x);
+      }
+      l.insert(src.begin(), src.end());
+      m.insert(src.begin(), src.end());
+      ss.insert(src.begin(), src.end());
+      ms.insert(src.begin(), src.end());
+      REQUIRE(l.check_invariants());
+      REQUIRE(m.check_invariants());
+      REQUIRE(contents(l) == std::vector<u64>(ss.begin(), ss.end()));
+      REQUIRE(contents(m) == std::vector<u64>(ms.begin(), ms.end()));
+      if (m.size() >= 5000) REQUIRE(m.sublayer_count() >= 2);
+    }
+  }
+  // initializer_list, an empty one, and another list as the source.
+  list_u64 l{5, 1};
+  l.insert({4, 2, 4, 3});
+  l.insert(std::initializer_list<u64>{});
+  CHECK(contents(l) == std::vector<u64>{1, 2, 3, 4, 5});
+  multi_u64 m{2, 2};
+  m.insert({2, 1});
+  m.insert(l.begin(), l.end());
+  CHECK(contents(m) == std::vector<u64>{1, 1, 2, 2, 2, 2, 3, 4, 5});
+  CHECK(l.check_invariants());
+  CHECK(m.check_invariants());
+  // A sentinel of another type: iota | take.
+  auto taken = std::views::iota(u64{100}) | std::views::take(50);
+  l.insert(taken.begin(), taken.end());
+  CHECK(l.size() == 55);
+  CHECK(l.back() == 149);
+  CHECK(l.check_invariants());
+}
+
+TEST_CASE("range insert and constructor take input-only iterators") {
+  std::string text;
+  std::multiset<u64> ms;
+  for (u64 k : with_duplicates(3000, 4)) {
+    text += std::to_string(k) + ' ';
+    ms.insert(k);
+  }
+  std::istringstream in(text);
+  multi_u64 m(std::istream_iterator<u64>(in), std::istream_iterator<u64>(),
+              deep_options());
+  CHECK(contents(m) == std::vector<u64>(ms.begin(), ms.end()));
+  CHECK(m.sublayer_count() >= 2);
+  CHECK(m.check_invariants());
+  std::istringstream in2(text);
+  list_u64 l;
+  l.insert(std::istream_iterator<u64>(in2), std::istream_iterator<u64>());
+  const std::set<u64> ss(ms.begin(), ms.end());
+  CHECK(contents(l) == std::vector<u64>(ss.begin(), ss.end()));
+  CHECK(l.check_invariants());
+  std::istringstream empty;
+  l.insert(std::istream_iterator<u64>(empty), std::istream_iterator<u64>());
+  CHECK(l.size() == ss.size());
+}
+
+TEST_CASE("range constructor matches std::set, with options and comparator") {
+  const std::vector<u64> src = with_duplicates(5000, 5);
+  list_u64 l(src.begin(), src.end(), deep_options());
+  const std::set<u64> ss(src.begin(), src.end());
+  CHECK(contents(l) == std::vector<u64>(ss.begin(), ss.end()));
+  CHECK(l.options().sublayer_fanout == 4);
+  CHECK(l.sublayer_count() >= 2);
+  CHECK(l.check_invariants());
+  const list_u64 none(src.begin(), src.begin());
+  CHECK(none.empty());
+  nexus::slab_list<u64, directed> d(src.begin(), src.end(),
+                                    nexus::slab_list_options{}, directed{true});
+  CHECK(contents(d) == std::vector<u64>(ss.rbegin(), ss.rend()));
+  CHECK(d.check_invariants());
+  multi_u64 m(src.begin(), src.end());
+  const std::multiset<u64> ms(src.begin(), src.end());
+  CHECK(contents(m) == std::vector<u64>(ms.begin(), ms.end()));
+  CHECK(m.check_invariants());
+}
+
+TEST_CASE("range insert moves move-only elements from std::move_iterator") {
+  using up = std::unique_ptr<int>;
+  std::vector<up> src;
+  for (u64 k : shuffled(5000)) src.push_back(std::make_unique<int>(int(k)));
+  src.push_back(std::make_unique<int>(7));  // a duplicate: stays in src
+  nexus::slab_list<up, by_pointee> l(deep_options());
+  l.insert(std::make_move_iterator(src.begin()),
+           std::make_move_iterator(src.end()));
+  CHECK(l.size() == 5000);
+  CHECK(l.sublayer_count() >= 2);
+  CHECK(l.check_invariants());
+  CHECK(std::none_of(src.begin(), src.end() - 1,
+                     [](const up& p) { return p != nullptr; }));
+  CHECK(*src.back() == 7);  // not inserted, so not moved from
+  int expect = 0;
+  for (const up& p : l) REQUIRE(*p == expect++);
+  std::vector<up> more;
+  for (int i = 0; i < 3; ++i) more.push_back(std::make_unique<int>(-1 - i));
+  nexus::slab_multilist<up, by_pointee> m(std::make_move_iterator(more.begin()),
+                                          std::make_move_iterator(more.end()));
+  CHECK(m.size() == 3);
+  CHECK(*m.front() == -3);
+  CHECK(m.check_invariants());
+}
+
+TEST_CASE("hinted insert and emplace_hint return what std::set returns") {
+  list_u64 l(deep_options());
+  std::set<u64> ss;
+  std::mt19937_64 rng(11);
+  for (int i = 0; i < 6000; ++i) {
+    const u64 x = rng() % 4000;
+    // Hints anywhere, right or wrong: begin, end, a random element.
+    const std::size_t pick = l.empty() ? 0 : rng() % l.size();
+    const auto hint = i % 3 == 0   ? l.cbegin()
+                      : i % 3 == 1 ? l.cend()
+                                   : l.nth(pick);
+    const bool was_there = ss.count(x) != 0;
+    const auto sit = ss.insert(ss.end(), x);
+    const auto it = i % 2 ? l.insert(hint, x) : l.emplace_hint(hint, x);
+    REQUIRE(it != l.end());
+    REQUIRE(*it == *sit);
+    REQUIRE(l.size() == ss.size());
+    REQUIRE(l.index_of(it) ==
+            static_cast<std::size_t>(std::distance(ss.begin(), sit)));
+    if (was_there) REQUIRE(l.find(x) == it);
+  }
+  CHECK(l.sublayer_count() >= 2);
+  CHECK(l.check_invariants());
+  // An equivalent element keeps the new one out (its value is untouched).
+  nexus::slab_list<std::string> s{"b"};
+  std::string v = "b";
+  auto it = s.insert(s.cend(), std::move(v));
+  CHECK(it == s.begin());
+  CHECK(s.size() == 1);
+  it = s.emplace_hint(s.cbegin(), 3, 'z');
+  CHECK(*it == "zzz");
+  it = s.insert(s.cbegin(), std::string("a"));
+  CHECK(it == s.begin());
+  const std::string c = "c";
+  it = s.insert(s.cend(), c);
+  CHECK(*it == "c");
+  CHECK(contents(s) == std::vector<std::string>{"a", "b", "c", "zzz"});
+  CHECK(s.check_invariants());
+}
+
+TEST_CASE("multilist hinted insert places the element after its equals") {
+  struct tagged {
+    u64 key;
+    int tag;
+  };
+  struct by_key {
+    bool operator()(const tagged& a, const tagged& b) const {
+      return a.key < b.key;
+    }
+  };
+  nexus::slab_multilist<tagged, by_key> m(deep_options());
+  std::multiset<u64> ms;
+  for (int i = 0; i < 4000; ++i) {
+    const u64 key = u64(i % 13);
+    const auto hint = i % 2 ? m.cbegin() : m.cend();
+    const auto it = i % 3 ? m.insert(hint, tagged{key, i})
+                          : m.emplace_hint(hint, tagged{key, i});
+    ms.insert(key);
+    REQUIRE(it->tag == i);
+    // Last of its equals, wherever the hint pointed.
+    REQUIRE(std::next(it) == m.upper_bound(tagged{key, 0}));
+  }
+  CHECK(m.size() == ms.size());
+  CHECK(m.sublayer_count() >= 2);
+  CHECK(m.check_invariants());
+  int last = -1;
+  for (auto it = m.lower_bound(tagged{4, 0}); it != m.upper_bound(tagged{4, 0});
+       ++it) {
+    REQUIRE(it->tag > last);
+    last = it->tag;
+  }
+}
+
+#if NEXUS_HAS_EXCEPTIONS
+TEST_CASE("a failed range insert keeps the elements inserted before it") {
+  using flist = nexus::slab_list<std::string, std::less<>, faulty_region>;
+  std::vector<std::string> src;
+  for (u64 k : shuffled(20000)) src.push_back("value-" + std::to_string(k));
+  int failures = 0;
+  for (long budget = 0; budget < 6; ++budget) {
+    INFO("maps allowed: " << budget);
+    fault_plan::maps_left = LONG_MAX;
+    flist l{"value-5", "zz"};
+    fault_plan::maps_left = budget;
+    bool failed = false;
+    try {
+      l.insert(src.begin(), src.end());
+    } catch (const std::bad_alloc&) {
+      failed = true;
+      ++failures;
+    }
+    fault_plan::maps_left = LONG_MAX;
+    REQUIRE(l.check_invariants());
+    // Basic guarantee: the list holds its old elements plus a prefix of src.
+    std::set<std::string> want{"value-5", "zz"};
+    std::size_t j = 0;
+    while (j < src.size() && want.size() < l.size()) want.insert(src[j++]);
+    REQUIRE(contents(l) == std::vector<std::string>(want.begin(), want.end()));
+    CHECK(failed == (l.size() != src.size() + 1));
+    l.insert(src.begin(), src.end());  // memory is back: completes the set
+    CHECK(l.size() == src.size() + 1);
+    CHECK(l.check_invariants());
+  }
+  CHECK(failures >= 3);
+}
+// A T whose copy throws on request (its move never throws).
+struct fragile {
+  static inline long countdown = -1;  // the copy that throws: 0 = the next
+  u64 v;
+  explicit fragile(u64 x) : v(x) {}
+  fragile(const fragile& o) : v(o.v) {
+    if (countdown >= 0 && countdown-- == 0)
+      throw std::runtime_error("fragile: copy");
+  }
+  fragile(fragile&&) noexcept = default;
+  fragile& operator=(const fragile&) = default;
+  fragile& operator=(fragile&&) noexcept = default;
+  friend bool operator<(const fragile& a, const fragile& b) {
+    return a.v < b.v;
+  }
+};
+
+TEST_CASE("a throwing copy stops a range insert after the earlier elements") {
+  std::vector<fragile> src;
+  for (u64 k : shuffled(3000, 2)) src.emplace_back(k + 1);
+  for (long k : {0L, 1L, 50L, 600L, 2999L}) {
+    INFO("the copy that throws: " << k);
+    nexus::slab_list<fragile> l(deep_options());
+    for (u64 i = 0; i < 100; ++i) l.emplace(2 * i + 1000001);
+    std::set<u64> want;
+    for (const fragile& f : l) want.insert(f.v);
+    for (long i = 0; i < k; ++i) want.insert(src[std::size_t(i)].v);
+    fragile::countdown = k;
+    CHECK_THROWS_AS(l.insert(src.begin(), src.end()), std::runtime_error);
+    fragile::countdown = -1;
+    REQUIRE(l.check_invariants());
+    std::vector<u64> got;
+    for (const fragile& f : l) got.push_back(f.v);
+    REQUIRE(got == std::vector<u64>(want.begin(), want.end()));
+  }
+}
+#endif
+
+TEST_CASE("range insert destroys every element exactly once") {
+  counted::live = 0;
+  counted::destroyed_twice = 0;
+  {
+    std::vector<counted> src;
+    for (u64 k : shuffled(6000)) src.emplace_back(k % 4000);
+    nexus::slab_multilist<counted> m(src.begin(), src.end(), deep_options());
+    nexus::slab_list<counted> l(deep_options());
+    l.insert(src.begin(), src.end());
+    l.insert(src.begin(), src.end());  // all duplicates now
+    CHECK(m.size() == 6000);
+    CHECK(l.size() == 4000);
+    CHECK(m.check_invariants());
+    CHECK(l.check_invariants());
+    // Elements, the source, and the separator copies the sublayers keep.
+    CHECK(counted::live >= 16000);
+    CHECK(counted::live < 17000);
+  }
+  CHECK(counted::live == 0);
+  CHECK(counted::destroyed_twice == 0);
 }

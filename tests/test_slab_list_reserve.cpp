@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <new>
 #include <nexus/slab_list.hpp>
+#include <optional>
 #include <random>
 #include <vector>
 
@@ -129,4 +130,43 @@ TEST_CASE("erase_if in small-list mode keeps the survivors in order") {
   }
   CHECK(l.check_invariants());
   CHECK(l.memory_size() <= 2 * l.size() * sizeof(u64) + 64);
+}
+
+// The THP growth of this process while `n` ascending keys go into a list
+// built with `o` (the list is destroyed before returning).
+static std::optional<std::size_t> thp_growth_of_list(
+    const nexus::slab_list_options& o, u64 n) {
+  const auto before = nexus::test::anon_huge_bytes_total();
+  if (!before) return std::nullopt;
+  nexus::slab_list<u64> l(o);
+  for (u64 k = 0; k < n; ++k) l.insert(k);
+  REQUIRE(l.check_invariants());
+  const auto after = nexus::test::anon_huge_bytes_total();
+  if (!after) return std::nullopt;
+  return *after > *before ? *after - *before : 0;
+}
+
+TEST_CASE("slab_list asks for transparent huge pages by default") {
+  const auto mode = nexus::test::thp_mode();
+  if (!mode || *mode == "never" ||
+      !nexus::test::anon_huge_bytes_total().has_value()) {
+    WARN("transparent huge pages unavailable here; skipped");
+    return;
+  }
+  // ~13 MB of slabs: the node pool's chunks reach 2 MiB above ~4 MiB.
+  constexpr u64 n = 1'500'000;
+  const nexus::slab_list_options defaults;
+  CHECK(defaults.huge_pages == nexus::huge_pages::transparent);
+  const auto with_thp = thp_growth_of_list(defaults, n);
+  REQUIRE(with_thp.has_value());
+  CHECK(*with_thp >= std::size_t{2} << 20);
+
+  if (*mode == "madvise") {
+    // Without the advice the kernel never backs these chunks with THP.
+    nexus::slab_list_options none;
+    none.huge_pages = nexus::huge_pages::none;
+    const auto without = thp_growth_of_list(none, n);
+    REQUIRE(without.has_value());
+    CHECK(*without == 0);
+  }
 }

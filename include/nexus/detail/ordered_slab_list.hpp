@@ -18,15 +18,25 @@
 // sublayers, scanning at most `fanout` counts per node, plus moving at most
 // one redistribution window of 16 slabs); erase(first, last) is
 // O(log n * (1 + (last - first) / slab_capacity)) plus the destructors;
-// iteration is O(1) per step; sort, reverse, copy and == are O(n) (sort:
-// O(n log n)).
+// inserting k elements (insert(pos, n, v), insert(pos, first, last),
+// insert(pos, il), insert_range, append_range, prepend_range) is
+// O(k log(n + k)), one insert per element; assign of k elements is
+// O(k log k) plus destroying the old ones; resize is that of inserting or
+// erasing the difference; iteration is O(1) per step; sort, reverse, copy
+// and == are O(n) (sort: O(n log n)).
 //
 // Iterator invalidation:
-// - push_back, push_front, emplace_back, emplace_front, insert, emplace,
-//   try_* (on success), erase, pop_back, pop_front, clear, remove_if /
-//   erase_if, shrink_to_fit: every iterator, pointer and reference is
-//   invalidated (elements move between slabs). A call that fails (throws
-//   std::bad_alloc, or a try_* returning false/empty) invalidates nothing.
+// - push_back, push_front, emplace_back, emplace_front, insert (every form),
+//   insert_range, append_range, prepend_range, emplace, try_* (on success),
+//   erase, pop_back, pop_front, clear, remove_if / erase_if, shrink_to_fit,
+//   assign, resize: every iterator, pointer and reference is invalidated
+//   (elements move between slabs). A single-element call that fails (throws
+//   std::bad_alloc or from T's copy, or a try_* returning false/empty)
+//   invalidates nothing, nor does a failed assign. A multi-element insert or
+//   a growing resize that fails has put back the same values in the same
+//   order, but invalidates every iterator (its partial inserts were undone by
+//   erasing them). An insert or resize that adds nothing, and a resize to
+//   size(), invalidate nothing.
 // - reserve: nothing, unless the list was in small-list mode (then all).
 // - sort, reverse: iterators, pointers and references stay valid and keep
 //   their positions; the values at those positions change.
@@ -41,6 +51,11 @@
 // try_* forms report it instead and leave their argument untouched. A
 // throwing copy (insert(pos, const T&)) or constructor (emplace) also leaves
 // the list unchanged, since the element is built before anything moves.
+// Inserting several elements (insert(pos, n, v), insert(pos, first, last),
+// insert(pos, il), the *_range forms, a growing resize) is all or nothing:
+// if one insert throws, the elements the call already inserted are erased
+// (which cannot fail) and the exception propagates, so the list holds its
+// old values; assign builds a separate list and swaps it in.
 #pragma once
 
 #include <algorithm>
@@ -50,6 +65,7 @@
 #include <iterator>
 #include <memory>
 #include <optional>
+#include <ranges>
 #include <span>
 #include <stdexcept>
 #include <type_traits>
@@ -288,6 +304,106 @@ class slab_list<T, insertion_order, Region>
     return iterator(r.it);
   }
 
+  // ---- bulk insertion (strong guarantee) ----
+  // Each inserts its elements one by one at increasing positions, O(k log(n
+  // + k)) for k elements, and returns an iterator to the first inserted
+  // element (pos, as an iterator, when nothing is inserted). If any step
+  // throws (std::bad_alloc from the region, a throwing copy or constructor of
+  // T, or the source iterator), the elements this call inserted are erased
+  // again and the exception propagates: the list holds the same values in
+  // the same order as before, though its iterators are invalidated. Under
+  // -fno-exceptions a refused map aborts, as for insert.
+  //
+  // n copies of v before pos. v may be an element of this list.
+  iterator insert(const_iterator pos, size_type n, const T& v) {
+    const size_type r = index_of(pos);
+    if (n == 0) return nth(r);
+    const T val(v);  // inserting moves elements, so do not read v later
+    return insert_all(r, [&](size_type& k) {
+      for (; k < n; ++k) {
+        T tmp(val);
+        insert_rank(r + k, tmp);
+      }
+    });
+  }
+  // The elements of [first, last), in order, before pos; each is built as
+  // T(*it). [first, last) must not refer into this list. Input iterators
+  // (single pass) are fine.
+  template <std::input_iterator It, std::sentinel_for<It> S>
+  iterator insert(const_iterator pos, It first, S last) {
+    const size_type r = index_of(pos);
+    return insert_all(r, [&](size_type& k) {
+      for (; first != last; ++first) {
+        T tmp(*first);
+        insert_rank(r + k, tmp);
+        ++k;
+      }
+    });
+  }
+  // The elements of il, in order, before pos.
+  iterator insert(const_iterator pos, std::initializer_list<T> il) {
+    return insert(pos, il.begin(), il.end());
+  }
+  // C++23 container names: the elements of rg, in order, before pos / at the
+  // end / at the front (same guarantee as insert(pos, first, last)).
+  template <std::ranges::input_range R>
+  iterator insert_range(const_iterator pos, R&& rg) {
+    return insert(pos, std::ranges::begin(rg), std::ranges::end(rg));
+  }
+  template <std::ranges::input_range R>
+  void append_range(R&& rg) {
+    insert_range(cend(), rg);
+  }
+  template <std::ranges::input_range R>
+  void prepend_range(R&& rg) {
+    insert_range(cbegin(), rg);
+  }
+
+  // ---- assign and resize ----
+  // Replaces the contents with n copies of v / the elements of [first,
+  // last) / of il. The new contents are built in a fresh list with the same
+  // options, which is then swapped in: strong guarantee (on a throw the list
+  // is unchanged and iterators stay valid). Like a copy assignment, the
+  // result starts afresh: no reserve() in force, not mlock()ed, stats()
+  // counters restarted. v and [first, last) may refer into this list.
+  void assign(size_type n, const T& v) {
+    slab_list tmp(options());
+    tmp.insert(tmp.cend(), n, v);
+    swap(tmp);
+  }
+  template <std::input_iterator It, std::sentinel_for<It> S>
+  void assign(It first, S last) {
+    slab_list tmp(options());
+    tmp.insert(tmp.cend(), std::move(first), std::move(last));
+    swap(tmp);
+  }
+  void assign(std::initializer_list<T> il) { assign(il.begin(), il.end()); }
+  // Makes size() == n: erases the elements from position n on (never
+  // throws), or appends value-initialized T() / copies of v. Growth has the
+  // strong guarantee of insert(pos, n, v). v may be an element of this list.
+  void resize(size_type n)
+    requires std::is_default_constructible_v<T>
+  {
+    if (n <= size()) {
+      truncate(n);
+      return;
+    }
+    const size_type r = size();
+    insert_all(r, [&](size_type& k) {
+      for (; r + k < n; ++k) {
+        T tmp{};
+        insert_rank(r + k, tmp);
+      }
+    });
+  }
+  void resize(size_type n, const T& v) {
+    if (n <= size()) {
+      truncate(n);
+      return;
+    }
+    insert(cend(), n - size(), v);
+  }
+
   // ---- erasure ----
   // Erases the element at pos; returns the iterator to the one after it.
   iterator erase(const_iterator pos) { return iterator(base::erase(pos)); }
@@ -365,6 +481,28 @@ class slab_list<T, insertion_order, Region>
     if (res.st == status::oom)
       detail::throw_oom("slab_list::insert: region refused memory");
     return iterator(res.it);
+  }
+  // Runs fill(k), which inserts elements at positions r, r + 1, ... and
+  // counts them in k; if it throws, erases those k elements and rethrows.
+  // Returns an iterator to position r.
+  template <class Fill>
+  iterator insert_all(size_type r, Fill fill) {
+    size_type k = 0;
+#if NEXUS_HAS_EXCEPTIONS
+    try {
+      fill(k);
+    } catch (...) {
+      if (k != 0) base::erase(base::nth(r), base::nth(r + k));
+      throw;
+    }
+#else
+    fill(k);
+#endif
+    return nth(r);
+  }
+  // Erases every element from position n on.
+  void truncate(size_type n) {
+    if (n < size()) base::erase(base::nth(n), base::end());
   }
   void check_index(size_type i) const {
     if (i >= size())
