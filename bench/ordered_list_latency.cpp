@@ -144,22 +144,17 @@ volatile u64 g_sink = 0;
 // Order-sensitive hash step, so two sequences agree only element by element.
 constexpr u64 hash_step(u64 h, u64 x) noexcept { return h * 1000003u + x; }
 
-// The per-element work of the compute-bound fold: two rounds of a 64-bit
-// finalizer (xor-shift / multiply), ~10 dependent ALU ops. A sum over 80 MB
-// is limited by memory bandwidth, which two threads of this VM cannot double
-// (see the std::vector control); a fold whose op does real work per element
-// (hashing, parsing, scoring) is what parallelism is for.
-constexpr u64 mix64(u64 x) noexcept {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdULL;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ULL;
-  x ^= x >> 33;
-  return x;
-}
+// Fold timings per round (see time_folds).
+constexpr int kFoldSamples = 5;
+
+// The op of the compute-bound fold: two rounds of splitmix64's finalizer per
+// element (~10 dependent ALU ops). A sum over 80 MB is limited by memory
+// bandwidth, which two threads of this VM cannot double (see the std::vector
+// control); a fold whose op does real work per element (hashing, parsing,
+// scoring) is what parallelism is for.
 struct hash_op {
   u64 operator()(u64 acc, u64 x) const noexcept {
-    return acc + mix64(mix64(x));
+    return acc + scramble(scramble(x));
   }
 };
 
@@ -204,7 +199,7 @@ struct workload {
   std::size_t n = 0;
   std::vector<u64> values;         // pushed back in this order
   u64 sum = 0;                     // wrapping sum of values
-  u64 hash_sum = 0;                // wrapping sum of mix64(mix64(value))
+  u64 hash_sum = 0;                // wrapping sum of hash_op over values
   std::vector<std::size_t> index;  // random indices < n for operator[]
   u64 index_sum = 0;               // wrapping sum of values[index[q]]
   // Random inserts: (position in the current sequence, value), applied in
@@ -267,7 +262,7 @@ workload make_workload(std::size_t n, u64 seed, bool quick) {
   for (std::size_t i = 0; i < n; ++i) {
     w.values[i] = scramble(i + seed);
     w.sum += w.values[i];
-    w.hash_sum += mix64(mix64(w.values[i]));
+    w.hash_sum += scramble(scramble(w.values[i]));
   }
   std::mt19937_64 rng(seed ^ n);
   w.index.resize(std::min<std::size_t>(n, quick ? 20000 : 1000000));
@@ -349,52 +344,67 @@ void time_folds(const C& c, const char* name, const workload& w,
   const double elems = static_cast<double>(n) * w.fold_reps;
   const u64 reps = static_cast<u64>(w.fold_reps);
 
-  stopwatch t;
-  u64 sum = 0;
-  for (int r = 0; r < w.fold_reps; ++r) sum += sequential_fold(c, op);
-  out.add(n, name, "fold" + sfx + "_wall_ns", t.wall_seconds() * 1e9 / elems);
-  out.add(n, name, "fold" + sfx + "_ns", t.seconds() * 1e9 / elems);
-  if (sum != expect * reps) fail(name, n, "fold_left", "fold result is wrong");
-
-  if constexpr (requires {
-                  c.fold(nexus::parallel, u64{0}, op, std::plus<>{}, 0u);
-                }) {
-    t = stopwatch();
-    sum = 0;
-    for (int r = 0; r < w.fold_reps; ++r)
-      sum += c.fold(nexus::parallel, u64{0}, op, std::plus<>{}, opt.threads);
-    out.add(n, name, "pfold" + sfx + "_ns", t.wall_seconds() * 1e9 / elems);
-    if (sum != expect * reps)
-      fail(name, n, "fold(parallel)", "parallel fold result is wrong");
-  } else if constexpr (std::is_same_v<C, std::vector<u64>>) {
-    // The control: the same split by hand over a std::vector (one
-    // std::jthread per group but the first, std::accumulate each). If this
-    // does not speed up either, the machine did not give us two CPUs.
-    const std::size_t g = std::min<std::size_t>(
-        std::max<std::size_t>(
-            1, opt.threads ? opt.threads : std::thread::hardware_concurrency()),
-        std::max<std::size_t>(1, n / 65536));
-    std::vector<u64> part(g);
-    const auto group = [&](std::size_t k) {
-      const auto b = static_cast<std::ptrdiff_t>(n * k / g);
-      const auto e = static_cast<std::ptrdiff_t>(n * (k + 1) / g);
-      part[k] = std::accumulate(c.begin() + b, c.begin() + e, u64{0}, op);
-    };
-    t = stopwatch();
-    sum = 0;
-    for (int r = 0; r < w.fold_reps; ++r) {
+  // The parallel form: fold(nexus::parallel) for the slab lists; for
+  // std::vector the same split by hand (one std::jthread per group but the
+  // first, std::accumulate each) as a control — if that does not speed up
+  // either, the machine did not give us two CPUs.
+  constexpr bool kHasParallel =
+      requires { c.fold(nexus::parallel, u64{0}, op, std::plus<>{}, 0u); };
+  constexpr bool kControl = std::is_same_v<C, std::vector<u64>>;
+  const auto parallel_once = [&]() -> u64 {
+    if constexpr (kHasParallel) {
+      return c.fold(nexus::parallel, u64{0}, op, std::plus<>{}, opt.threads);
+    } else if constexpr (kControl) {
+      const std::size_t g = std::min<std::size_t>(
+          std::max<std::size_t>(1, opt.threads
+                                       ? opt.threads
+                                       : std::thread::hardware_concurrency()),
+          std::max<std::size_t>(1, n / 65536));
+      std::vector<u64> part(g);
+      const auto group = [&](std::size_t k) {
+        const auto b = static_cast<std::ptrdiff_t>(n * k / g);
+        const auto e = static_cast<std::ptrdiff_t>(n * (k + 1) / g);
+        part[k] = std::accumulate(c.begin() + b, c.begin() + e, u64{0}, op);
+      };
       {
         std::vector<std::jthread> pool;
         for (std::size_t k = 1; k < g; ++k) pool.emplace_back(group, k);
         group(0);
       }
+      u64 sum = 0;
       for (u64 p : part) sum += p;
+      return sum;
+    } else {
+      return 0;
     }
-    out.add(n, name, "pfold" + sfx + "_ns", t.wall_seconds() * 1e9 / elems);
+  };
+
+  // Several samples per round, sequential and parallel alternating, so one
+  // descheduling of this VM's vCPU (a 10^7 fold takes only 5-20 ms) does
+  // not decide the round.
+  u64 sink = 0;
+  for (int sample = 0; sample < kFoldSamples; ++sample) {
+    stopwatch t;
+    u64 sum = 0;
+    for (int r = 0; r < w.fold_reps; ++r) sum += sequential_fold(c, op);
+    out.add(n, name, "fold" + sfx + "_wall_ns", t.wall_seconds() * 1e9 / elems);
+    out.add(n, name, "fold" + sfx + "_ns", t.seconds() * 1e9 / elems);
     if (sum != expect * reps)
-      fail(name, n, "split by hand", "parallel result is wrong");
+      fail(name, n, "fold_left", "fold result is wrong");
+    sink += sum;
+
+    if constexpr (kHasParallel || kControl) {
+      t = stopwatch();
+      sum = 0;
+      for (int r = 0; r < w.fold_reps; ++r) sum += parallel_once();
+      out.add(n, name, "pfold" + sfx + "_ns", t.wall_seconds() * 1e9 / elems);
+      if (sum != expect * reps)
+        fail(name, n, kHasParallel ? "fold(parallel)" : "split by hand",
+             "parallel fold result is wrong");
+      sink += sum;
+    }
   }
-  g_sink = g_sink + sum;
+  g_sink = g_sink + sink;
 }
 
 // Iteration, then the folds: a sum (memory-bound) and a hash per element
@@ -561,7 +571,8 @@ void print_tables(const results& r, const std::vector<std::size_t>& sizes) {
       "\n#### fold(nexus::parallel) speed-up over fold_left (sequential "
       "ns / parallel ns, wall; std::vector: the same split by hand with "
       "std::jthread, a control for the machine). sum: op = a + x (memory-"
-      "bound); hash: op = a + mix64(mix64(x)) (compute-bound)\n\n"
+      "bound); hash: op = a + f(f(x)), f the splitmix64 finalizer "
+      "(compute-bound)\n\n"
       "| N | op | ordered list | sorted list | std::vector |\n"
       "|---|---|---:|---:|---:|\n");
   const auto speedup = [&](std::size_t n, const char* name,

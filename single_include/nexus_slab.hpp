@@ -2274,8 +2274,9 @@ class node_pool {
     o.chunks_.clear();
   }
 
-  // Maps one chunk holding at least `nodes` nodes; `spare_slots` more chunk
-  // records are reserved so later growth needs no heap allocation.
+  // Maps chunks holding at least `nodes` nodes; `spare_slots` more chunk
+  // records are reserved so later growth needs no heap allocation. All or
+  // nothing: on failure nothing is mapped and nothing changed.
   bool grow(std::size_t nodes, std::size_t spare_slots) {
     const std::size_t gran = Region::granularity(opts_.huge);
     std::size_t step = mapped_ / 2 < max_chunk ? mapped_ / 2 : max_chunk;
@@ -2283,8 +2284,22 @@ class node_pool {
     std::size_t bytes = nodes * node_size;
     if (bytes < step) bytes = step;
     bytes = (bytes + gran - 1) / gran * gran;
-    // Reserve the chunk record first: if the heap refuses, nothing changed.
-    const std::size_t want = chunks_.size() + 1 + (spare_slots ? 8 : 0);
+    // A THP block is mapped in whole huge pages. A large request that is not
+    // a whole number of them (reserve(n), or the exact-size repack of
+    // shrink_to_fit) would waste up to a huge page, so its bulk goes on THP
+    // and the rest on plain pages, as a second chunk.
+    std::size_t tail = 0;
+    if constexpr (requires { Region::huge_page_size(); }) {
+      const std::size_t huge = Region::huge_page_size();
+      if (opts_.huge == huge_pages::transparent && bytes > huge &&
+          bytes % huge != 0) {
+        tail = bytes % huge;
+        bytes -= tail;
+      }
+    }
+    // Reserve the chunk records first: if the heap refuses, nothing changed.
+    const std::size_t want =
+        chunks_.size() + (tail ? 2 : 1) + (spare_slots ? 8 : 0);
     if (chunks_.capacity() < want) {
 #if NEXUS_HAS_EXCEPTIONS
       try {
@@ -2296,12 +2311,36 @@ class node_pool {
       chunks_.reserve(want < 2 * chunks_.size() ? 2 * chunks_.size() : want);
 #endif
     }
-    Region r;
-    if (r.map(bytes, opts_)) return false;
+    Region bulk;
+    Region rest;
+    if (!map_chunk(bulk, bytes, opts_)) return false;
+    if (tail != 0) {
+      region_options plain = opts_;
+      plain.huge = huge_pages::none;
+      if (!map_chunk(rest, tail, plain)) {
+        bulk.unmap();
+        return false;
+      }
+      adopt(std::move(rest));
+    }
+    adopt(std::move(bulk));
+    return true;
+  }
+
+  // Maps (and, in a locked pool, pins) one chunk; false, with `r` empty, if
+  // the region refuses.
+  bool map_chunk(Region& r, std::size_t bytes, const region_options& o) {
+    if (r.map(bytes, o)) return false;
     if (locked_ && r.lock()) {
       r.unmap();
       return false;
     }
+    return true;
+  }
+
+  // Makes `r` the chunk new nodes are bumped from. Precondition: a chunk
+  // record is reserved.
+  void adopt(Region&& r) noexcept {
     // Keep the unused tail of the previous chunk: thread it onto the free list.
     while (bump_ != nullptr && bump_ + node_size <= bump_end_) {
       push_free(bump_);
@@ -2311,7 +2350,6 @@ class node_pool {
     bump_end_ = bump_ + r.size() / node_size * node_size;
     mapped_ += r.size();
     chunks_.push_back(std::move(r));
-    return true;
   }
 
   std::vector<Region> chunks_;

@@ -469,16 +469,20 @@ TEST_CASE("a stateful comparator orders the list and is copied with it") {
   CHECK(l.check_invariants());
 }
 
+namespace {
+// A key with a tag recording insertion order, compared by key only.
+struct tagged {
+  u64 key;
+  int tag;
+};
+struct by_key {
+  bool operator()(const tagged& a, const tagged& b) const {
+    return a.key < b.key;
+  }
+};
+}  // namespace
+
 TEST_CASE("multilist keeps duplicates in insertion order") {
-  struct tagged {
-    u64 key;
-    int tag;
-  };
-  struct by_key {
-    bool operator()(const tagged& a, const tagged& b) const {
-      return a.key < b.key;
-    }
-  };
   nexus::slab_multilist<tagged, by_key> m;
   for (int i = 0; i < 3000; ++i) m.insert(tagged{u64(i % 7), i});
   CHECK(m.size() == 3000);
@@ -933,15 +937,6 @@ TEST_CASE("hinted insert and emplace_hint return what std::set returns") {
 }
 
 TEST_CASE("multilist hinted insert places the element after its equals") {
-  struct tagged {
-    u64 key;
-    int tag;
-  };
-  struct by_key {
-    bool operator()(const tagged& a, const tagged& b) const {
-      return a.key < b.key;
-    }
-  };
   nexus::slab_multilist<tagged, by_key> m(deep_options());
   std::multiset<u64> ms;
   for (int i = 0; i < 4000; ++i) {
