@@ -500,6 +500,39 @@ void run_sorted(const char* name, const workload& w, const options& opt,
   time_traversals(l, name, w, opt, out);
 }
 
+// The machine's own parallel speed-up: a loop of hash_op over a counter
+// (no memory traffic), once on this thread and once split over two
+// std::jthreads; `reps` repetitions, reported as "min / median / max".
+std::string two_thread_check(int reps) {
+  const u64 n = 50'000'000;
+  const auto work = [](u64 a, u64 b) {
+    u64 acc = 0;
+    for (u64 i = a; i < b; ++i) acc = hash_op{}(acc, i);
+    return acc;
+  };
+  std::vector<double> x;
+  for (int k = 0; k < reps; ++k) {
+    stopwatch t;
+    const u64 one = work(0, n);
+    const double seq = t.wall_seconds();
+    t = stopwatch();
+    u64 hi = 0;
+    {
+      std::jthread th([&] { hi = work(n / 2, n); });
+      const u64 lo = work(0, n / 2);
+      th.join();
+      if (lo + hi != one)
+        fail("machine check", n, "two threads", "sums differ");
+    }
+    x.push_back(seq / t.wall_seconds());
+  }
+  std::sort(x.begin(), x.end());
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%.2fx / %.2fx / %.2fx", x.front(),
+                x[x.size() / 2], x.back());
+  return buf;
+}
+
 struct contender {
   const char* name;
   void (*run)(const char*, const workload&, const options&, results&);
@@ -707,6 +740,7 @@ int main(int argc, char** argv) {
       opt.list_max_n);
 
   const double load0 = load_average();
+  const std::string machine0 = two_thread_check(quick ? 1 : 5);
   results r;
   const std::size_t nc = std::size(kContenders);
   for (std::size_t n : sizes) {
@@ -732,6 +766,11 @@ int main(int argc, char** argv) {
       "this thread ran %.0f%% of the timed single-threaded wall time (below "
       "~95%% means another process shared the CPU)\n",
       g_total_wall > 0 ? 100.0 * g_total_cpu / g_total_wall : 0.0);
+  std::printf(
+      "two-thread arithmetic check (the same hash loop, one thread vs two, "
+      "no memory traffic; what this machine can give a parallel fold): "
+      "before %s, after %s\n",
+      machine0.c_str(), two_thread_check(quick ? 1 : 5).c_str());
   print_tables(r, sizes);
   if (csv != nullptr) {
     if (!write_csv(r, csv)) return 1;
