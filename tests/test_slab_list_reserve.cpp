@@ -195,3 +195,30 @@ TEST_CASE("shrink_to_fit with huge pages wastes no part of a huge page") {
   for (u64 k = 0; k < 600'000; ++k) r.insert(k);
   CHECK(r.check_invariants());
 }
+
+TEST_CASE("copies start unlocked; moves and swap carry the lock") {
+  nexus::slab_list<u64> l;
+  for (u64 k = 0; k < 20'000; ++k) l.insert(k);
+  if (l.mlock()) {
+    WARN("mlock() refused here (RLIMIT_MEMLOCK); skipped");
+    return;
+  }
+  REQUIRE(l.stats().bytes_locked == l.memory_size());
+  const nexus::slab_list<u64> copy(l);
+  CHECK(copy == l);
+  CHECK(copy.stats().bytes_locked == 0);
+  nexus::slab_list<u64> moved(std::move(l));
+  CHECK(moved.stats().bytes_locked == moved.memory_size());
+  nexus::slab_list<u64> other;
+  other.swap(moved);
+  CHECK(other.stats().bytes_locked == other.memory_size());
+  CHECK(moved.stats().bytes_locked == 0);
+
+  nexus::slab_list<u64, nexus::insertion_order> o;
+  for (u64 k = 0; k < 20'000; ++k) o.push_back(k);
+  REQUIRE_FALSE(o.mlock());
+  o.assign(30'000, u64{7});
+  CHECK(o.size() == 30'000);
+  CHECK(o.stats().bytes_locked == 0);
+  CHECK(o.check_invariants());
+}
