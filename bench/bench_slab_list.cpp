@@ -20,25 +20,14 @@
 #include <string>
 #include <vector>
 
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
-
+#include "latency_util.hpp"
 #include "slab_list_contenders.hpp"
 
 namespace {
 
 using key_type = std::uint64_t;
 
-std::size_t heap_in_use() noexcept {
-#if defined(__GLIBC__) && \
-    (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
-  const struct mallinfo2 mi = ::mallinfo2();
-  return mi.uordblks + mi.hblkhd;
-#else
-  return 0;
-#endif
-}
+using nexus_bench::heap_in_use;
 
 // Distinct pseudo-random keys (a bijective scramble of 0..n-1), shuffled
 // again for lookups and erasure; built once per size and shared.

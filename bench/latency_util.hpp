@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 // nexus-slab benchmarks: helpers shared by the latency programs
 // (slab_list_latency, ordered_list_latency): a key scrambler, heap and
-// page-fault counters, and wall/thread-CPU clocks.
+// page-fault counters, wall/thread-CPU clocks, and their common options.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <string>
 
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -68,5 +70,56 @@ inline double thread_cpu_seconds() noexcept {
   return 0.0;
 #endif
 }
+
+// The options both interleaving programs take: --max-n N, --rounds R,
+// --csv FILE, --seed S, --clock wall|cpu, --quick.
+struct common_args {
+  std::size_t max_n = 10000000;
+  int rounds = 3;
+  std::uint64_t seed = 0;
+  const char* csv = nullptr;
+  bool cpu_clock = false;
+  bool quick = false;
+  bool max_n_given = false;
+  bool rounds_given = false;
+
+  enum class parsed { used, not_mine, bad };
+  // Consumes argv[i] (and its value, advancing i) if it is a common option.
+  parsed parse(int argc, char** argv, int& i) {
+    const std::string a = argv[i];
+    const bool has_value = i + 1 < argc;
+    if (a == "--quick") {
+      quick = true;
+      return parsed::used;
+    }
+    if (!has_value) return parsed::not_mine;
+    if (a == "--max-n") {
+      max_n = std::strtoull(argv[++i], nullptr, 10);
+      max_n_given = true;
+    } else if (a == "--rounds") {
+      rounds = std::atoi(argv[++i]);
+      rounds_given = true;
+    } else if (a == "--csv") {
+      csv = argv[++i];
+    } else if (a == "--seed") {
+      seed = std::strtoull(argv[++i], nullptr, 0);
+    } else if (a == "--clock") {
+      const std::string v = argv[++i];
+      if (v != "cpu" && v != "wall") return parsed::bad;
+      cpu_clock = v == "cpu";
+    } else {
+      return parsed::not_mine;
+    }
+    return parsed::used;
+  }
+  // After parsing: --quick means 1 round and N <= 10^5 unless given.
+  void finish() {
+    if (quick) {
+      if (!rounds_given) rounds = 1;
+      if (!max_n_given) max_n = 100000;
+    }
+    if (rounds < 1) rounds = 1;
+  }
+};
 
 }  // namespace nexus_bench

@@ -72,6 +72,7 @@ namespace {
 
 using u64 = std::uint64_t;
 using nexus_bench::clock_type;
+using nexus_bench::common_args;
 using nexus_bench::heap_in_use;
 using nexus_bench::scramble;
 using nexus_bench::seconds_since;
@@ -674,50 +675,31 @@ void usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::size_t max_n = 10000000;
-  bool max_n_given = false;
-  int rounds = 3;
-  bool rounds_given = false;
-  bool quick = false;
-  u64 seed = 0x5eed0f01dULL;
-  const char* csv = nullptr;
+  common_args args;
+  args.seed = 0x5eed0f01dULL;
   options opt;
   for (int i = 1; i < argc; ++i) {
+    const auto p = args.parse(argc, argv, i);
+    if (p == common_args::parsed::used) continue;
     const std::string a = argv[i];
     const bool has_value = i + 1 < argc;
-    if (a == "--max-n" && has_value) {
-      max_n = std::strtoull(argv[++i], nullptr, 10);
-      max_n_given = true;
-    } else if (a == "--rounds" && has_value) {
-      rounds = std::atoi(argv[++i]);
-      rounds_given = true;
-    } else if (a == "--csv" && has_value) {
-      csv = argv[++i];
-    } else if (a == "--seed" && has_value) {
-      seed = std::strtoull(argv[++i], nullptr, 0);
-    } else if (a == "--clock" && has_value) {
-      const std::string v = argv[++i];
-      if (v != "cpu" && v != "wall") {
-        usage();
-        return 1;
-      }
-      g_cpu_clock = v == "cpu";
-    } else if (a == "--threads" && has_value) {
+    if (p == common_args::parsed::not_mine && a == "--threads" && has_value) {
       opt.threads = static_cast<unsigned>(std::strtoul(argv[++i], nullptr, 10));
-    } else if (a == "--list-max-n" && has_value) {
+    } else if (p == common_args::parsed::not_mine && a == "--list-max-n" &&
+               has_value) {
       opt.list_max_n = std::strtoull(argv[++i], nullptr, 10);
-    } else if (a == "--quick") {
-      quick = true;
     } else {
       usage();
       return a == "--help" || a == "-h" ? 0 : 1;
     }
   }
-  if (quick) {
-    if (!rounds_given) rounds = 1;
-    if (!max_n_given) max_n = 100000;
-  }
-  if (rounds < 1) rounds = 1;
+  args.finish();
+  g_cpu_clock = args.cpu_clock;
+  const std::size_t max_n = args.max_n;
+  const int rounds = args.rounds;
+  const bool quick = args.quick;
+  const u64 seed = args.seed;
+  const char* csv = args.csv;
 
   std::vector<std::size_t> sizes;
   for (std::size_t n : {std::size_t{10000}, std::size_t{100000},

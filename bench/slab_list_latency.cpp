@@ -52,6 +52,7 @@ namespace {
 
 using key_t64 = std::uint64_t;
 using nexus_bench::clock_type;
+using nexus_bench::common_args;
 using nexus_bench::heap_in_use;
 using nexus_bench::minor_faults;
 using nexus_bench::scramble;
@@ -618,55 +619,34 @@ void usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::size_t max_n = 10000000;
-  bool max_n_given = false;
-  int rounds = 3;
-  bool rounds_given = false;
-  bool quick = false;
+  common_args args;
+  args.seed = 0x5eed5ab1157ULL;
   bool huge = false;
   bool with_std_set = true;
   std::size_t huge_n = 200000000;
-  key_t64 seed = 0x5eed5ab1157ULL;
-  const char* csv = nullptr;
   for (int i = 1; i < argc; ++i) {
+    const auto p = args.parse(argc, argv, i);
+    if (p == common_args::parsed::used) continue;
     const std::string a = argv[i];
-    const bool has_value = i + 1 < argc;
-    if (a == "--max-n" && has_value) {
-      max_n = std::strtoull(argv[++i], nullptr, 10);
-      max_n_given = true;
-    } else if (a == "--rounds" && has_value) {
-      rounds = std::atoi(argv[++i]);
-      rounds_given = true;
-    } else if (a == "--csv" && has_value) {
-      csv = argv[++i];
-    } else if (a == "--seed" && has_value) {
-      seed = std::strtoull(argv[++i], nullptr, 0);
-    } else if (a == "--huge-n" && has_value) {
+    const bool mine = p == common_args::parsed::not_mine;
+    if (mine && a == "--huge-n" && i + 1 < argc) {
       huge_n = std::strtoull(argv[++i], nullptr, 10);
-    } else if (a == "--clock" && has_value) {
-      const std::string v = argv[++i];
-      if (v != "cpu" && v != "wall") {
-        usage();
-        return 1;
-      }
-      g_cpu_clock = v == "cpu";
-    } else if (a == "--quick") {
-      quick = true;
-    } else if (a == "--huge-run") {
+    } else if (mine && a == "--huge-run") {
       huge = true;
-    } else if (a == "--no-std-set") {
+    } else if (mine && a == "--no-std-set") {
       with_std_set = false;
     } else {
       usage();
       return a == "--help" || a == "-h" ? 0 : 1;
     }
   }
+  const key_t64 seed = args.seed;
   if (huge) return huge_run(huge_n, seed);
-  if (quick) {
-    if (!rounds_given) rounds = 1;
-    if (!max_n_given) max_n = 100000;
-  }
-  if (rounds < 1) rounds = 1;
+  args.finish();
+  g_cpu_clock = args.cpu_clock;
+  const std::size_t max_n = args.max_n;
+  const int rounds = args.rounds;
+  const char* csv = args.csv;
 
   std::vector<std::size_t> sizes;
   for (std::size_t n :
