@@ -1204,9 +1204,15 @@ class basic_slab_list {
 #endif
   }
 
-  static void prefetch_slab_header(void* x) noexcept {
+  // Every line of a slab about to be rewritten (a spill's neighbour, a
+  // window's slabs), for writing, kept out of L1: all the misses then overlap
+  // instead of arriving one slab at a time (~3% faster random inserts at
+  // 10^7, where windows are mostly cold).
+  static void prefetch_slab_for_write(void* x) noexcept {
 #if defined(__GNUC__) || defined(__clang__)
-    __builtin_prefetch(x);
+    const char* b = static_cast<const char*>(x);
+    for (std::size_t o = 0; o < kSlabBytes; o += 64)
+      __builtin_prefetch(b + o, 1, 2);
 #else
     (void)x;
 #endif
@@ -1942,6 +1948,7 @@ class basic_slab_list {
       } else {
         w[0] = left, w[1] = s, m = 2, ins = 1, first_idx = li - 1;
       }
+      prefetch_slab_for_write(w[1 - ins]);
     } else {
       // Window of up to kWindow slabs around s.
       std::uint32_t a = 0, b = 0;  // extent left / right of s
@@ -1993,7 +2000,7 @@ class basic_slab_list {
         for (std::uint32_t j = 0; j < m; ++j, c = c->next) w[j] = c;
       }
       // The window's slabs are usually cold: start all their misses at once.
-      for (std::uint32_t j = 0; j < m; ++j) prefetch_slab_header(w[j]);
+      for (std::uint32_t j = 0; j < m; ++j) prefetch_slab_for_write(w[j]);
       ins = a;
       first_idx = li - a;
       grow = total + m * kSlack > m * kCap;
