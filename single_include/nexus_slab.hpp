@@ -1713,16 +1713,17 @@ class slab {
 // (rebalancing the two), otherwise redistributes a window of up to 16
 // neighbouring slabs, adding one slab only when the window is nearly full (so
 // k full slabs become k+1); appending past the maximum just starts a new slab
-// (ascending input leaves full slabs). Erasing merges a slab with a neighbour
-// when both fit comfortably in one. When `size() < min_capacity_ratio *
-// slab_count() * slab_capacity` (checked only above max(8, 2/(1 - ratio))
-// slabs: 20 by default, since k slabs holding just over k-1 slabs' worth cannot
-// be packed), a cursor sweeps the bottom sublayer packing each group of sibling
-// slabs into as few slabs as possible until the ratio is restored with a
-// margin; the work is amortized O(1) per operation (a sweep of s slabs happens
-// at most once per ~0.02*s*capacity operations), though the operation that
-// triggers it pays for it. The ratio is clamped to what packing can guarantee
-// (1 - 2/fanout; 0.95 by default).
+// (ascending input leaves full slabs). A full sublayer node likewise shares
+// entries with a sibling that has room before it splits. Erasing merges a slab
+// with a neighbour when both fit comfortably in one. When `size() <
+// min_capacity_ratio * slab_count() * slab_capacity` (checked only above max(8,
+// 2/(1 - ratio)) slabs: 20 by default, since k slabs holding just over k-1
+// slabs' worth cannot be packed), a cursor sweeps the bottom sublayer packing
+// each group of sibling slabs into as few slabs as possible until the ratio is
+// restored with a margin; the work is amortized O(1) per operation (a sweep of
+// s slabs happens at most once per ~0.02*s*capacity operations), though the
+// operation that triggers it pays for it. The ratio is clamped to what packing
+// can guarantee (1 - 2/fanout; 0.95 by default).
 //
 // Iterator invalidation: like absl::btree, any insert, emplace, erase,
 // pop_*, clear, shrink_to_fit or insert_or_replace that inserts invalidates
