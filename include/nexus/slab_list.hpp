@@ -1548,8 +1548,8 @@ class basic_slab_list {
   // sublayer ~66% full at 10^7 random keys; spilling first keeps it ~83% full
   // (640 KiB fewer nodes there, 0.06 byte per element). Nodes are hot from
   // the descent, so a spill costs a few hundred bytes of copying.
-  bool spill_entry(path_t& p, std::uint32_t l, std::uint32_t pos, const T* key,
-                   void* child, std::size_t cnt) {
+  bool spill_entry(const path_t& p, std::uint32_t l, std::uint32_t pos,
+                   const T* key, void* child, std::size_t cnt) {
     inode* x = p.node[l];
     inode* g = p.node[l - 1];
     const std::uint32_t gi = p.idx[l - 1];
