@@ -5,8 +5,12 @@
 // carved from region-mapped chunks (reserve / mlock / huge pages).
 //
 // Layout. A slab is a 1 KiB, 64-byte aligned block: a 24-byte header
-// (prev, next, count) followed by `slab_capacity` elements kept sorted, so a
-// slab's range is [first, last] without a scan (125 elements for 8-byte T).
+// (prev, next, count, start) followed by `slab_capacity` element slots; the
+// elements sit sorted in slots [start, start + count), so a slab's range is
+// [first, last] without a scan (125 elements for 8-byte T). An insert or
+// erase moves whichever side of its position is shorter (the front side
+// only into or out of the gap before `start`), so erasing at a slab's front
+// (pop_front, ascending erasures) moves nothing.
 // Up to `sublayer_threshold` slabs the list is a chain searched linearly by
 // range. Above it, sublayers are attached: 1 KiB internal nodes holding, for
 // every child, a copy of a separator key (in a keys[] array a search scans
@@ -172,10 +176,14 @@ struct list_counters {
                 slab_frees = 0, attaches = 0, detaches = 0;
 };
 
+// A slab's elements occupy slots [start, start + count) of its element
+// array: erasing near the front or inserting into the front half moves the
+// shorter side, and the gap it leaves at the front is reused later.
 struct slab_header {
   slab_header* prev;
   slab_header* next;
   std::uint32_t count;
+  std::uint32_t start;  // in the header's padding: no bytes added
 };
 
 // Slab header of ordered lists. Without separator keys, index_of climbs from
@@ -186,6 +194,7 @@ struct ordered_slab_header {
   ordered_slab_header* prev;
   ordered_slab_header* next;
   std::uint32_t count;
+  std::uint32_t start;
 };
 
 template <class T, class Cmp, class Region, bool Multi>
@@ -279,9 +288,20 @@ class basic_slab_list {
   static link* links(inode* x) noexcept {
     return reinterpret_cast<link*>(reinterpret_cast<char*>(x) + kLinksOff);
   }
-  static T* elems(slab* s) noexcept {
+  // The slab's first element (slot `start` of its element array).
+  static T* elems(slab* s) noexcept { return slots_of(s) + s->start; }
+  // Slot 0 of the element array.
+  static T* slots_of(slab* s) noexcept {
     return std::launder(
         reinterpret_cast<T*>(reinterpret_cast<char*>(s) + kElemOff));
+  }
+  // Moves the elements to slot 0, so the whole free room is at the back.
+  // Everything that appends to or refills a slab calls this first.
+  static void normalize(slab& s) noexcept {
+    if (s.start != 0) {
+      relocate(slots_of(&s), slots_of(&s) + s.start, s.count);
+      s.start = 0;
+    }
   }
   static const T& first_of(slab* s) noexcept { return elems(s)[0]; }
   // Ordered lists: a child's (slab's or node's) parent is its first word.
@@ -715,6 +735,7 @@ class basic_slab_list {
       total = links(nd)[j].count;
       x = links(nd)[j].child;
     }
+    prefetch_element(static_cast<slab*>(x), static_cast<std::uint32_t>(i));
     return {this, static_cast<slab*>(x), static_cast<std::uint32_t>(i)};
   }
   // Position of `it` (size() for end()), O(log n).
@@ -874,6 +895,8 @@ class basic_slab_list {
       return removed;
     }
     detach();
+    // The write finger fills slabs from slot 0.
+    for (slab* s = head_; s != nullptr; s = s->next) normalize(*s);
     // Two fingers over the chain: the write finger packs survivors into full
     // slabs, so the result is compact and needs no separate compaction.
     slab* ws = head_;
@@ -958,6 +981,7 @@ class basic_slab_list {
       if (head_ != tail_ || head_->prev || head_->next)
         return "small mode: buffer links";
       if (head_->count != size_) return "small mode: count != size";
+      if (head_->start != 0) return "small mode: buffer start moved";
       if (size_ >= kSmallMax) return "small mode: too many elements";
       if (small_cap_ < size_ || small_cap_ > 2 * size_ + 1)
         return "small mode: buffer capacity out of bounds";
@@ -969,6 +993,7 @@ class basic_slab_list {
     for (slab* s = head_; s != nullptr; s = s->next) {
       if (s->prev != prev) return "slab prev link";
       if (s->count == 0 || s->count > kCap) return "slab count out of range";
+      if (s->start > kCap - s->count) return "slab elements past its end";
       if (const char* m = check_sorted(s)) return m;
       if (prev != nullptr && out_of_order(last_of(prev), first_of(s)))
         return "slab ranges overlap or out of order";
@@ -1234,6 +1259,23 @@ class basic_slab_list {
 #endif
   }
 
+  // The element at offset i lives in slot start + i, so reading it waits for
+  // the header first. The front gap (start) is rarely more than a line's
+  // worth of elements, so asking for the header and the two lines from slot
+  // i on at once usually overlaps the two misses (positional access at 10^7
+  // was ~45% slower without this).
+  static void prefetch_element(slab* s, std::uint32_t i) noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+    const char* b = reinterpret_cast<const char*>(s);
+    __builtin_prefetch(b);
+    const std::size_t at = kElemOff + std::size_t{i} * sizeof(T);
+    if (at < kSlabBytes) __builtin_prefetch(b + at);
+    if (at + 64 < kSlabBytes) __builtin_prefetch(b + at + 64);
+#else
+    (void)s, (void)i;
+#endif
+  }
+
   // Every line of a slab about to be rewritten (a spill's neighbour, a
   // window's slabs), for writing, kept out of L1: all the misses then overlap
   // instead of arriving one slab at a time (~3% faster random inserts at
@@ -1404,6 +1446,7 @@ class basic_slab_list {
     slab* s = static_cast<slab*>(pool.allocate());
     s->prev = s->next = nullptr;
     s->count = 0;
+    s->start = 0;
     return s;
   }
   slab* append_new_slab(pool_type& pool) noexcept {
@@ -1747,6 +1790,7 @@ class basic_slab_list {
     slab* s = static_cast<slab*>(p);
     s->prev = s->next = nullptr;
     s->count = 0;
+    s->start = 0;  // small mode never moves it
     return s;
   }
   static void free_small(slab* s) noexcept {
@@ -1927,7 +1971,23 @@ class basic_slab_list {
 
   core_result slab_put(path_t& p, slab* s, std::uint32_t pos, T&& v) noexcept {
     T* e = elems(s);
-    relocate_back(e + pos + 1, e + pos, s->count - pos);
+    const std::uint32_t n = s->count;
+    if (s->start != 0 && (pos < n - pos || s->start + n == kCap)) {
+      if (pos < n - pos) {
+        // Front half: move the elements before pos one slot down.
+        relocate(e - 1, e, pos);
+        --s->start;
+        --e;
+      } else {
+        // Room only at the front, insertion in the back half: recentre once,
+        // so a run of appends after front erasures does not each shift.
+        normalize(*s);
+        e = elems(s);
+        relocate_back(e + pos + 1, e + pos, n - pos);
+      }
+    } else {
+      relocate_back(e + pos + 1, e + pos, n - pos);
+    }
     ::new (static_cast<void*>(e + pos)) T(std::move(v));
     ++s->count;
     ++size_;
@@ -2205,6 +2265,8 @@ class basic_slab_list {
 
   // Evens out two adjacent slabs (a before b) by moving their boundary run.
   static void balance_two(slab* a, slab* b) noexcept {
+    normalize(*a);
+    normalize(*b);
     const std::uint32_t ta = (a->count + b->count + 1) / 2;
     if (a->count > ta) {
       const std::uint32_t k = a->count - ta;
@@ -2244,6 +2306,7 @@ class basic_slab_list {
         total += s->count;
       }
       s->count = 0;
+      s->start = 0;
     }
     const std::size_t base = total / m, extra = total % m;
     std::size_t off = 0;
@@ -2335,7 +2398,14 @@ class basic_slab_list {
   void erase_in_slab(path_t& p, slab* s, std::uint32_t off, std::uint32_t k) {
     T* e = elems(s);
     destroy_n(e + off, k);
-    relocate(e + off, e + off + k, s->count - off - k);
+    const std::uint32_t after = s->count - off - k;
+    if (off < after) {
+      // Fewer elements before the gap: close it from the front.
+      relocate_back(e + k, e, off);
+      s->start += k;
+    } else {
+      relocate(e + off, e + off + k, after);
+    }
     s->count -= k;
     size_ -= k;
     note_erase(k, s->count);
@@ -2354,6 +2424,7 @@ class basic_slab_list {
       const std::uint32_t li = p.idx[height_ - 1];
       if (li + 1 < P->n && s->count + links(P)[li + 1].count <= merge_limit) {
         slab* r = static_cast<slab*>(links(P)[li + 1].child);
+        normalize(*s);
         relocate(elems(s) + s->count, elems(r), r->count);
         s->count += r->count;
         r->count = 0;
@@ -2363,6 +2434,7 @@ class basic_slab_list {
         remove_slab(p, r);
       } else if (li > 0 && s->count + links(P)[li - 1].count <= merge_limit) {
         slab* l = static_cast<slab*>(links(P)[li - 1].child);
+        normalize(*l);
         relocate(elems(l) + l->count, elems(s), s->count);
         l->count += s->count;
         s->count = 0;
@@ -2373,12 +2445,14 @@ class basic_slab_list {
     } else {
       if (s->next && s->count + s->next->count <= merge_limit) {
         slab* r = s->next;
+        normalize(*s);
         relocate(elems(s) + s->count, elems(r), r->count);
         s->count += r->count;
         r->count = 0;
         unlink_free(r);
       } else if (s->prev && s->count + s->prev->count <= merge_limit) {
         slab* l = s->prev;
+        normalize(*l);
         relocate(elems(l) + l->count, elems(s), s->count);
         l->count += s->count;
         s->count = 0;
@@ -2513,8 +2587,9 @@ class basic_slab_list {
           continue;
         }
         const std::uint32_t k = std::min(kCap - d->count, src->count);
+        normalize(*d);
         relocate(elems(d) + d->count, elems(src), k);
-        relocate(elems(src), elems(src) + k, src->count - k);
+        src->start += k;  // the rest stays put
         d->count += k;
         src->count -= k;
       }
@@ -2553,8 +2628,9 @@ class basic_slab_list {
         continue;
       }
       const std::uint32_t k = std::min(kCap - d->count, q->count);
+      normalize(*d);
       relocate(elems(d) + d->count, elems(q), k);
-      relocate(elems(q), elems(q) + k, q->count - k);
+      q->start += k;
       d->count += k;
       q->count -= k;
     }
