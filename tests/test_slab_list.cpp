@@ -404,6 +404,55 @@ TEST_CASE("a sorted list used as a FIFO keeps its slabs and its order") {
   CHECK(std::equal(l.begin(), l.end(), model.begin(), model.end()));
 }
 
+TEST_CASE("keys at either end of every slab and node: ascending, descending") {
+  // Inserts and erases check a slab's (and a node's) two ends before
+  // searching it; this drives every operation through those ends, with
+  // duplicates at the ends for the multilist.
+  nexus::slab_list_options o;
+  o.sublayer_threshold = 4;
+  o.sublayer_fanout = 8;
+  nexus::slab_list<u64> l(o);
+  nexus::slab_multilist<u64> m(o);
+  std::set<u64> ls;
+  std::multiset<u64> ms;
+  auto same = [&] {
+    REQUIRE(l.check_invariants());
+    REQUIRE(m.check_invariants());
+    REQUIRE(std::equal(l.begin(), l.end(), ls.begin(), ls.end()));
+    REQUIRE(std::equal(m.begin(), m.end(), ms.begin(), ms.end()));
+  };
+  for (u64 i = 0; i < 6000; ++i) {  // ascending, then descending below 0
+    const u64 up = 1'000'000 + i, down = 999'999 - i;
+    REQUIRE(l.insert(up).second == ls.insert(up).second);
+    REQUIRE(l.insert(down).second == ls.insert(down).second);
+    REQUIRE_FALSE(l.insert(up).second);  // equal to the current maximum
+    m.insert(up);
+    m.insert(up);
+    m.insert(down);
+    ms.insert(up);
+    ms.insert(up);
+    ms.insert(down);
+    if (i % 997 == 0) same();
+  }
+  same();
+  CHECK(l.sublayer_count() >= 3);
+  // Erase from both ends by key, including keys just past each end.
+  for (int i = 0; i < 5000; ++i) {
+    const u64 lo = *ls.begin(), hi = *ls.rbegin();
+    REQUIRE(l.erase(lo - 1) == 0);
+    REQUIRE(l.erase(hi + 1) == 0);
+    REQUIRE(l.erase(lo) == 1);
+    REQUIRE(l.erase(hi) == 1);
+    ls.erase(lo);
+    ls.erase(hi);
+    const u64 mlo = *ms.begin(), mhi = *ms.rbegin();
+    REQUIRE(m.erase(mlo) == ms.erase(mlo));
+    REQUIRE(m.erase(mhi) == ms.erase(mhi));
+    if (i % 499 == 0) same();
+  }
+  same();
+}
+
 TEST_CASE("nth and index_of are consistent over 10^5+ elements") {
   list_u64 l;
   const std::size_t n = 150000;

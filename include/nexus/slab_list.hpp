@@ -1184,9 +1184,34 @@ class basic_slab_list {
     }
     return lo;
   }
+  // True when y sorts before the lower (upper) bound of x.
   template <bool Upper, class K>
+  bool before_bound(const T& y, const K& x) const {
+    if constexpr (Upper)
+      return !less(x, y);
+    else
+      return less(y, x);
+  }
+  // search_n with the two ends checked first, for inserts and erases:
+  // ascending or descending keys, front and back erasures and appends land
+  // on an end at every level and skip the binary search (ascending inserts
+  // measured 2x faster and erasures 3-4x at 10^7). For random keys the
+  // extra branches predict well. Lookups do without: a mispredicted end
+  // check stops the CPU running ahead into the next lookup (find measured
+  // 7-10% slower with them).
+  template <bool Upper, class K>
+  std::uint32_t search_ends(const T* e, std::uint32_t n, const K& x) const {
+    if (n == 0 || !before_bound<Upper>(e[0], x)) return 0;
+    if (before_bound<Upper>(e[n - 1], x)) return n;
+    // Now n >= 2 and the bound lies in [1, n - 1].
+    return 1 + search_n<Upper>(e + 1, n - 2, x);
+  }
+  template <bool Upper, bool Ends = true, class K>
   std::uint32_t search_slab(slab* s, const K& x) const {
-    return search_n<Upper>(elems(s), s->count, x);
+    if constexpr (Ends)
+      return search_ends<Upper>(elems(s), s->count, x);
+    else
+      return search_n<Upper>(elems(s), s->count, x);
   }
 
   // The separator of child j of node x at level l (inline copy, or the first
@@ -1213,7 +1238,7 @@ class basic_slab_list {
         return search_fixed<Upper, static_cast<std::uint32_t>(kFanoutMax)>(
             keys(x) + 1, x->n - 1, k);
       }
-      return search_n<Upper>(keys(x) + 1, x->n - 1, k);
+      return search_ends<Upper>(keys(x) + 1, x->n - 1, k);
     } else {
       std::uint32_t lo = 1, len = x->n - 1;
       while (len > 0) {
@@ -1324,7 +1349,7 @@ class basic_slab_list {
     if (size_ == 0) return end();
     path_t p;
     slab* s = descend<Upper, true>(k, p);
-    std::uint32_t i = search_slab<Upper>(s, k);
+    std::uint32_t i = search_slab<Upper, false>(s, k);
     if (i == s->count) {
       s = s->next;
       i = 0;
