@@ -24,9 +24,12 @@
 
 #include "catch_shim.hpp"
 #include "fault_region.hpp"
+#include "move_counted.hpp"
 #include "slab_test_types.hpp"
 
 namespace {
+
+using nexus_test::move_counted;
 
 using u64 = std::uint64_t;
 template <class T, class Region = nexus::mmap_region>
@@ -259,37 +262,21 @@ TEST_CASE("ordered list: pop_front and pop_back") {
   CHECK(l.memory_size() == 0);
 }
 
-// Counts its move constructions and assignments.
-struct moved {
-  static inline long moves = 0;
-  u64 v = 0;
-  explicit moved(u64 x) noexcept : v(x) {}
-  moved(const moved&) noexcept = default;
-  moved& operator=(const moved&) noexcept = default;
-  moved(moved&& o) noexcept : v(o.v) { ++moves; }
-  moved& operator=(moved&& o) noexcept {
-    v = o.v;
-    ++moves;
-    return *this;
-  }
-  ~moved() = default;
-};
-
 TEST_CASE(
     "ordered list: push_back and pop_front make a queue that shifts little") {
   // pop_front leaves a gap at the front of the first slab instead of
   // shifting the slab; a queue's elements are then moved O(1) times each.
-  nexus::slab_list<moved, nexus::insertion_order> q;
+  nexus::slab_list<move_counted, nexus::insertion_order> q;
   std::deque<u64> model;
   u64 next = 0;
   for (; next < 5000; ++next) {
-    q.push_back(moved(next));
+    q.push_back(move_counted(next));
     model.push_back(next);
   }
-  moved::moves = 0;
+  move_counted::moves = 0;
   constexpr int ops = 100000;
   for (int i = 0; i < ops; ++i) {
-    q.push_back(moved(next));
+    q.push_back(move_counted(next));
     model.push_back(next++);
     REQUIRE(q.front().v == model.front());
     q.pop_front();
@@ -297,11 +284,11 @@ TEST_CASE(
   }
   // One move per push_back (into the slab), plus a little for slab
   // creation; shifting a slab per pop_front would be ~60 per operation.
-  CHECK(moved::moves < 2L * ops);
+  CHECK(move_counted::moves < 2L * ops);
   REQUIRE(q.check_invariants());
   REQUIRE(q.size() == model.size());
   u64 i = 0;
-  for (const moved& m : q) REQUIRE(m.v == model[i++]);
+  for (const move_counted& m : q) REQUIRE(m.v == model[i++]);
 }
 
 TEST_CASE("ordered list: operator[], at and nth agree with a vector") {

@@ -23,9 +23,12 @@
 #include <vector>
 
 #include "catch_shim.hpp"
+#include "move_counted.hpp"
 #include "os_probe.hpp"
 
 namespace {
+
+using nexus_test::move_counted;
 
 using u64 = std::uint64_t;
 using list_u64 = nexus::slab_list<u64>;
@@ -308,27 +311,6 @@ TEST_CASE("front, back, pop_front, pop_back") {
   CHECK(l.back() == 599);
   CHECK(l.check_invariants());
 }
-
-// An 8-byte key that counts its move constructions, so a test can tell how
-// many elements an operation shifted.
-struct move_counted {
-  static inline long moves = 0;
-  u64 v = 0;
-  move_counted() = default;
-  explicit move_counted(u64 x) noexcept : v(x) {}
-  move_counted(const move_counted&) noexcept = default;
-  move_counted& operator=(const move_counted&) noexcept = default;
-  move_counted(move_counted&& o) noexcept : v(o.v) { ++moves; }
-  move_counted& operator=(move_counted&& o) noexcept {
-    v = o.v;
-    ++moves;
-    return *this;
-  }
-  ~move_counted() = default;
-  friend bool operator<(const move_counted& a, const move_counted& b) {
-    return a.v < b.v;
-  }
-};
 
 TEST_CASE("erasing at a slab's front shifts nothing") {
   nexus::slab_list<move_counted> l;
