@@ -1738,8 +1738,15 @@ class slab {
 //
 // Memory: erasing never fails for lack of memory. Once more than 40% of a
 // mapping of at least 8 MiB is free and no reserve() is in force, an erase
-// repacks the list into a fresh, exactly sized mapping (O(n) after Omega(n)
-// erasures; skipped if the region refuses the new block).
+// unmaps the chunks whose nodes are all free and, if more than 40% is still
+// free, repacks the list into a fresh, exactly sized mapping (O(n) after
+// Omega(n) erasures; the repack is skipped if the region refuses the new
+// block). A list grown in key order and erased in key order (a queue, a
+// time series) empties whole chunks, which are unmapped without a repack.
+//
+// Erasing by key in the slab of the previous erase by key skips the descent
+// from the root, as long as no slab or sublayer node was added or freed in
+// between: erasures in key order cost a slab-local erase.
 //
 // Multilists: erase(iterator) and index_of locate the iterator's slab by
 // searching for its first element, then walk right past slabs that start
@@ -2129,6 +2136,7 @@ fold_left_t<Chain, Init, Op> fold_parallel(const Chain& c, std::size_t n,
 // nexus-slab: a pool of fixed 1 KiB nodes carved from region-mapped chunks.
 // Used by nexus::slab_list for its slabs and sublayer nodes.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <new>
@@ -2141,8 +2149,9 @@ namespace nexus::detail {
 
 // Hands out 1 KiB, 64-byte aligned nodes. Memory comes from `Region` chunks
 // that grow geometrically from one page to 2 MiB (so a small list does not pin
-// 2 MiB) and are never returned until release_all(). Each new chunk is half of
-// what is already mapped, so a fresh mapping never takes the total past 1.5x
+// 2 MiB) and are returned by release_all(), or one by one by
+// release_free_chunks() once every node in them is free. Each new chunk is half
+// of what is already mapped, so a fresh mapping never takes the total past 1.5x
 // the memory in use: growing by doubling would let a list that just filled its
 // chunks hold under half of its mapped bytes. Free nodes form an
 // intrusive LIFO list; never-used nodes are bumped from the newest chunk so a
@@ -2248,8 +2257,66 @@ class node_pool {
     in_use_ = 0;
   }
 
+  // Unmaps every chunk all of whose nodes are free, except the one new nodes
+  // are bumped from. A list grown and then erased in key order frees its
+  // slabs in the order it allocated them, so whole chunks empty out; returning
+  // them is much cheaper than moving every live element into a fresh mapping.
+  // One pass over the free list, O(free nodes * log chunks), and a second to
+  // unlink the released nodes if any. Returns the bytes unmapped.
+  std::size_t release_free_chunks() noexcept {
+    const std::size_t c = chunks_.size();
+    if (c < 2 || free_count_ == 0 || tally_.capacity() < c) return 0;
+    tally_.clear();  // capacity reserved by grow(): no allocation here
+    for (std::size_t i = 0; i < c; ++i) {
+      char* b = static_cast<char*>(chunks_[i].data());
+      tally_.push_back(
+          {b, b + chunks_[i].size() / node_size * node_size, 0, i});
+    }
+    std::sort(tally_.begin(), tally_.end(),
+              [](const tally& a, const tally& b) { return a.begin < b.begin; });
+    for (void* p = free_; p != nullptr; p = *static_cast<void**>(p))
+      ++owner(p)->free;
+    std::size_t released_nodes = 0;
+    bool any = false;
+    for (tally& t : tally_) {
+      const bool bumping =
+          bump_ != nullptr && bump_ >= t.begin && bump_ < t.end;
+      t.release =
+          !bumping &&
+          t.free == static_cast<std::size_t>(t.end - t.begin) / node_size;
+      if (t.release) {
+        released_nodes += t.free;
+        any = true;
+      }
+    }
+    if (!any) return 0;
+    // Unlink the released chunks' nodes, keeping the rest in their order.
+    void** link = &free_;
+    while (*link != nullptr) {
+      void* p = *link;
+      if (owner(p)->release)
+        *link = *static_cast<void**>(p);
+      else
+        link = static_cast<void**>(p);
+    }
+    free_count_ -= released_nodes;
+    // Unmap, then drop the records (chunks_ keeps its mapping order).
+    std::size_t bytes = 0;
+    for (const tally& t : tally_) {
+      if (!t.release) continue;
+      bytes += chunks_[t.chunk].size();
+      chunks_[t.chunk].unmap();
+    }
+    std::erase_if(chunks_, [](const Region& r) { return r.empty(); });
+    mapped_ -= bytes;
+    if (bump_ != nullptr && owner(bump_end_ - node_size)->release)
+      bump_ = bump_end_ = nullptr;  // its chunk was used up and released
+    return bytes;
+  }
+
   void swap(node_pool& o) noexcept {
     std::swap(chunks_, o.chunks_);
+    std::swap(tally_, o.tally_);
     std::swap(free_, o.free_);
     std::swap(free_count_, o.free_count_);
     std::swap(bump_, o.bump_);
@@ -2269,6 +2336,8 @@ class node_pool {
 
   void take(node_pool& o) noexcept {
     chunks_ = std::move(o.chunks_);
+    tally_ = std::move(o.tally_);
+    o.tally_.clear();
     free_ = std::exchange(o.free_, nullptr);
     free_count_ = std::exchange(o.free_count_, 0);
     bump_ = std::exchange(o.bump_, nullptr);
@@ -2307,14 +2376,18 @@ class node_pool {
     const std::size_t want =
         chunks_.size() + (tail ? 2 : 1) + (spare_slots ? 8 : 0);
     if (chunks_.capacity() < want) {
+      const std::size_t cap =
+          want < 2 * chunks_.size() ? 2 * chunks_.size() : want;
 #if NEXUS_HAS_EXCEPTIONS
       try {
-        chunks_.reserve(want < 2 * chunks_.size() ? 2 * chunks_.size() : want);
+        chunks_.reserve(cap);
+        tally_.reserve(cap);
       } catch (const std::bad_alloc&) {
         return false;
       }
 #else
-      chunks_.reserve(want < 2 * chunks_.size() ? 2 * chunks_.size() : want);
+      chunks_.reserve(cap);
+      tally_.reserve(cap);
 #endif
     }
     Region bulk;
@@ -2358,7 +2431,26 @@ class node_pool {
     chunks_.push_back(std::move(r));
   }
 
+  // Scratch for release_free_chunks(): one record per chunk, sorted by
+  // address. Reserved with chunks_ so that releasing never allocates.
+  struct tally {
+    char* begin;
+    char* end;
+    std::size_t free;
+    std::size_t chunk;  // index in chunks_
+    bool release = false;
+  };
+  // The record of the chunk holding node p (tally_ sorted, p inside one).
+  tally* owner(void* p) noexcept {
+    const char* a = static_cast<const char*>(p);
+    auto it = std::upper_bound(
+        tally_.begin(), tally_.end(), a,
+        [](const char* x, const tally& t) { return x < t.begin; });
+    return &*(it - 1);
+  }
+
   std::vector<Region> chunks_;
+  std::vector<tally> tally_;
   void* free_ = nullptr;
   std::size_t free_count_ = 0;
   char* bump_ = nullptr;
@@ -2423,6 +2515,8 @@ struct slab_list_stats {
   std::uint64_t merges = 0;       // an erase merged two slabs
   std::uint64_t compactions = 0;  // sweeps restoring min_capacity_ratio
   std::uint64_t repacks = 0;      // moves into a fresh, exactly sized mapping
+  // Erasures freed whole chunks, which were unmapped in place of a repack.
+  std::uint64_t chunk_releases = 0;
   std::uint64_t slab_creates = 0;
   std::uint64_t slab_frees = 0;
   std::uint64_t sublayer_attaches = 0;  // sublayers built or added
@@ -2448,8 +2542,8 @@ namespace detail {
 // fire.
 struct list_counters {
   std::uint64_t inserts = 0, erases = 0, rejected = 0, spills = 0, ripples = 0,
-                merges = 0, compactions = 0, repacks = 0, slab_creates = 0,
-                slab_frees = 0, attaches = 0, detaches = 0;
+                merges = 0, compactions = 0, repacks = 0, chunk_releases = 0,
+                slab_creates = 0, slab_frees = 0, attaches = 0, detaches = 0;
 };
 
 // A slab's elements occupy slots [start, start + count) of its element
@@ -2611,6 +2705,16 @@ class basic_slab_list {
     inode* node[max_sublayers];
     std::uint32_t idx[max_sublayers];
   };
+  // The slab (and its path) of the last erase by key, kept while the shape
+  // is unchanged: the next erase whose key lies in that slab's range skips
+  // the descent. Erasing in key order (oldest first: a time series, a queue
+  // kept sorted, the top of an order book) hits it on every erase but the
+  // first in each slab.
+  struct erase_hint {
+    slab* s = nullptr;
+    std::uint64_t shape = 0;
+    path_t p{};
+  };
 
  public:
   class const_iterator {
@@ -2750,6 +2854,8 @@ class basic_slab_list {
     swap(ratio_, o.ratio_);
     swap(ratio_min_slabs_, o.ratio_min_slabs_);
     swap(ctr_, o.ctr_);
+    swap(shape_, o.shape_);
+    swap(hint_, o.hint_);
     pool_.swap(o.pool_);
   }
   friend void swap(basic_slab_list& a, basic_slab_list& b) noexcept {
@@ -2924,6 +3030,7 @@ class basic_slab_list {
     st.merges = ctr_.merges;
     st.compactions = ctr_.compactions;
     st.repacks = ctr_.repacks;
+    st.chunk_releases = ctr_.chunk_releases;
     st.slab_creates = ctr_.slab_creates;
     st.slab_frees = ctr_.slab_frees;
     st.sublayer_attaches = ctr_.attaches;
@@ -2935,6 +3042,7 @@ class basic_slab_list {
 
   // Removes every element and returns all memory (also ends reserve()).
   void clear() noexcept {
+    ++shape_;
     if (size_ != 0) note_erase(size_, 0);
     note_slabs_freed(slabs_);
     destroy_all();
@@ -3337,6 +3445,7 @@ class basic_slab_list {
   }
   void note_slabs_freed(size_type n) noexcept {
     if (n == 0) return;
+    ++shape_;
     ctr_.slab_frees += n;
     NEXUS_PROBE(list_slab_free, this, opts_.name, slabs_, n);
   }
@@ -3726,6 +3835,7 @@ class basic_slab_list {
   // ---- node helpers ----
   slab* new_slab(pool_type& pool) noexcept {
     ++ctr_.slab_creates;
+    ++shape_;
     NEXUS_PROBE(list_slab_create, this, opts_.name, slabs_ + 1);
     slab* s = static_cast<slab*>(pool.allocate());
     s->prev = s->next = nullptr;
@@ -3767,6 +3877,7 @@ class basic_slab_list {
     note_slabs_freed(1);
   }
   inode* new_inode() noexcept {
+    ++shape_;
     inode* x = static_cast<inode*>(pool_.allocate());
     x->n = 0;
     return x;
@@ -3799,6 +3910,7 @@ class basic_slab_list {
   }
   void put_entry(inode* x, std::uint32_t pos, const T* key, void* child,
                  std::size_t cnt) {
+    ++shape_;
     open_gap(x, pos);
     if constexpr (kInlineKeys)
       ::new (static_cast<void*>(keys(x) + pos)) T(*key);
@@ -3810,7 +3922,8 @@ class basic_slab_list {
   }
   // Removes entry pos. Removing entry 0 keeps key 0 (the node's lower bound,
   // equal to its parent's separator) and drops key 1 instead.
-  static void remove_entry(inode* x, std::uint32_t pos) noexcept {
+  void remove_entry(inode* x, std::uint32_t pos) noexcept {
+    ++shape_;
     const std::uint32_t n = x->n;
     if constexpr (kInlineKeys) {
       const std::uint32_t kp = (pos == 0 && n > 1) ? 1 : pos;
@@ -3822,8 +3935,9 @@ class basic_slab_list {
     --x->n;
   }
   // Moves entries [from, from+k) of src to dst at dpos (gap must be open).
-  static void move_entries(inode* dst, std::uint32_t dpos, inode* src,
-                           std::uint32_t from, std::uint32_t k) noexcept {
+  void move_entries(inode* dst, std::uint32_t dpos, inode* src,
+                    std::uint32_t from, std::uint32_t k) noexcept {
+    ++shape_;
     if constexpr (kInlineKeys) relocate(keys(dst) + dpos, keys(src) + from, k);
     std::memcpy(static_cast<void*>(links(dst) + dpos), links(src) + from,
                 k * sizeof(link));
@@ -3918,6 +4032,7 @@ class basic_slab_list {
     inode* x = p.node[l];
     if (l == 0) {
       if (x->n == 1 && height_ > 1) {
+        ++shape_;
         root_ = static_cast<inode*>(links(x)[0].child);
         if constexpr (kInlineKeys) destroy_n(keys(x), 1);
         pool_.deallocate(x);
@@ -4052,6 +4167,7 @@ class basic_slab_list {
 
   void destroy_index(void* x, std::uint32_t l) noexcept {
     if (l == height_) return;
+    ++shape_;
     inode* nd = static_cast<inode*>(x);
     for (std::uint32_t j = 0; j < nd->n; ++j)
       destroy_index(links(nd)[j].child, l + 1);
@@ -4612,18 +4728,32 @@ class basic_slab_list {
     if constexpr (!Multi) {
       if (size_ == 0) return 0;
       if (!small_) {
-        path_t p;
-        slab* s = descend<false>(k, p);
-        std::uint32_t i = search_slab<false>(s, k);
-        if (i == s->count) {
-          if (s->next == nullptr || less(k, first_of(s->next))) return 0;
-          s = s->next;
-          i = 0;
-          if (height_ != 0) path_next(p);
-        } else if (less(k, elems(s)[i])) {
-          return 0;
+        path_t& p = hint_.p;
+        slab* s = hint_.s;
+        std::uint32_t i;
+        if (s != nullptr && hint_.shape == shape_ && !less(k, first_of(s)) &&
+            !less(last_of(s), k)) {
+          // Within the hinted slab's range: its path is still p.
+          i = search_slab<false>(s, k);
+          if (less(k, elems(s)[i])) return 0;
+        } else {
+          s = descend<false>(k, p);
+          i = search_slab<false>(s, k);
+          if (i == s->count) {
+            hint_.s = nullptr;
+            if (s->next == nullptr || less(k, first_of(s->next))) return 0;
+            s = s->next;
+            i = 0;
+            if (height_ != 0) path_next(p);
+          } else if (less(k, elems(s)[i])) {
+            hint_.s = nullptr;
+            return 0;
+          }
         }
+        const std::uint64_t shape = shape_;
         erase_in_slab(p, s, i, 1);
+        hint_.s = shape == shape_ ? s : nullptr;
+        hint_.shape = shape_;
         verify();
         return 1;
       }
@@ -4803,13 +4933,22 @@ class basic_slab_list {
     try_to_small();
   }
   // Erasing leaves freed slabs in the pool. Once more than 40% of a large
-  // mapping is free (and no reserve() is in force), repack into exactly
-  // sized memory: O(n), but only after Omega(n) erasures, so amortized O(1).
+  // mapping is free (and no reserve() is in force), first unmap the chunks
+  // that are wholly free (erasing in key order empties whole chunks); if
+  // that leaves too much free, repack into exactly sized memory. Either is
+  // O(n) at most, and only after Omega(n) erasures: amortized O(1).
   void maybe_trim() {
     constexpr std::size_t kMinTrimBytes = std::size_t{8} << 20;
     if (pinned_ || small_ || pool_.mapped_bytes() < kMinTrimBytes) return;
-    if (pool_.in_use() * kSlabBytes * 5 >= pool_.mapped_bytes() * 3) return;
+    if (!mostly_free()) return;
+    if (pool_.release_free_chunks() != 0) {
+      ++ctr_.chunk_releases;
+      if (!mostly_free()) return;
+    }
     repack();
+  }
+  bool mostly_free() const noexcept {
+    return pool_.in_use() * kSlabBytes * 5 < pool_.mapped_bytes() * 3;
   }
 
   // ---- compaction ----
@@ -5045,6 +5184,11 @@ class basic_slab_list {
   double ratio_ = 0.9;
   size_type ratio_min_slabs_ = 20;
   list_counters ctr_;
+  // Bumped by every change to the list's shape: a slab or node allocated or
+  // freed, an entry put, removed or moved, sublayers attached or detached.
+  // The erase hint is good only while it has not moved.
+  std::uint64_t shape_ = 0;
+  erase_hint hint_;
   pool_type pool_;
 };
 

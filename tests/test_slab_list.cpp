@@ -803,6 +803,65 @@ TEST_CASE("erasing most of a large list returns memory without shrink_to_fit") {
   CHECK(r.memory_size() == reserved);
 }
 
+TEST_CASE("erasing in key order unmaps whole chunks instead of repacking") {
+  // Ascending inserts fill chunks in key order, so erasing the smallest keys
+  // empties whole chunks: they are unmapped as they empty out, and nothing
+  // is moved into a fresh mapping.
+  list_u64 l;
+  const u64 n = 2000000;
+  for (u64 k = 0; k < n; ++k) l.insert(k * 3);
+  const auto peak = l.memory_size();
+  REQUIRE(peak >= 8u << 20);  // large enough for automatic trimming
+  const u64 erased = n * 7 / 10;
+  for (u64 k = 0; k < erased; ++k) REQUIRE(l.erase(k * 3) == 1);
+  const auto st = l.stats();
+  CHECK(st.repacks == 0);
+  CHECK(st.chunk_releases >= 1);
+  // At most 40% of what stays mapped is free.
+  const std::size_t live = (st.slabs + st.sublayer_nodes) * 1024;
+  CHECK(l.memory_size() * 6 <= live * 10);
+  CHECK(l.memory_size() < peak * 6 / 10);
+  REQUIRE(l.size() == n - erased);
+  REQUIRE(l.check_invariants());
+  u64 want = erased * 3;
+  for (u64 v : l) {
+    REQUIRE(v == want);
+    want += 3;
+  }
+  // The list keeps working on the chunks that are left (and maps new ones).
+  for (u64 k = 0; k < erased; ++k) l.insert(k * 3 + 1);
+  CHECK(l.size() == n);
+  CHECK(l.check_invariants());
+  CHECK(l.find(1) != l.end());
+  CHECK(l.find(erased * 3) != l.end());
+}
+
+TEST_CASE("a locked list unmaps freed chunks and stays fully locked") {
+  list_u64 l;
+  REQUIRE_FALSE(l.mlock());
+  const u64 n = 2000000;
+  for (u64 k = 0; k < n; ++k) l.insert(k);
+  for (u64 k = 0; k < n * 7 / 10; ++k) REQUIRE(l.erase(k) == 1);
+  const auto st = l.stats();
+  CHECK(st.chunk_releases >= 1);
+  CHECK(st.bytes_locked == st.bytes_mapped);
+  CHECK(l.check_invariants());
+  // Chunks mapped later are locked as well.
+  for (u64 k = 0; k < n * 7 / 10; ++k) l.insert(n + k);
+  CHECK(l.stats().bytes_locked == l.memory_size());
+  CHECK(l.check_invariants());
+}
+
+TEST_CASE("erasing at random still repacks when no chunk empties") {
+  list_u64 l;
+  const std::size_t n = 1000000;
+  for (u64 k : shuffled(n)) l.insert(k);
+  for (u64 k : shuffled(n, 1, 9))
+    if (k % 10 < 7) REQUIRE(l.erase(k) == 1);
+  CHECK(l.stats().repacks >= 1);
+  CHECK(l.check_invariants());
+}
+
 TEST_CASE("out of memory during insert leaves the list unchanged") {
   using flist = nexus::slab_list<std::string, std::less<>, faulty_region>;
   // Chunks double in size, so 40000 strings need about 8 maps.

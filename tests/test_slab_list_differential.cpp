@@ -191,6 +191,68 @@ TEST_CASE("differential: slab_multilist<std::string> against std::multiset") {
   }
 }
 
+// Operations cluster around a drifting cursor, so most erasures by key land
+// in the slab of the previous one (the erase hint) while inserts, spills,
+// merges, pops and positional erasures change the slabs around it. Elements
+// are even; erasing an odd key anywhere misses inside some other slab.
+template <class L>
+void run_local(const config& cfg, u64 seed) {
+  INFO("config: " << cfg.label << ", seed " << seed);
+  std::mt19937_64 rng(seed);
+  L l(cfg.opts);
+  std::set<u64> ref;
+  const u64 space = 20000;
+  u64 cursor = space / 2;
+  for (int step = 0; step < 30000; ++step) {
+    CAPTURE(step);
+    cursor = (cursor + space + rng() % 9 - 3) % space;  // drifts upwards
+    const unsigned dice = static_cast<unsigned>(rng() % 100);
+    if (dice < 40) {
+      // Erase at or just past the cursor: present or absent.
+      const u64 k = 2 * (cursor + rng() % 4) + (rng() % 8 == 0 ? 1 : 0);
+      REQUIRE(l.erase(k) == ref.erase(k));
+    } else if (dice < 44) {
+      REQUIRE(l.erase(2 * (rng() % space) + 1) == 0);
+    } else if (dice < 85) {
+      const u64 k = 2 * ((cursor + space + rng() % 400 - 150) % space);
+      REQUIRE(l.insert(k).second == ref.insert(k).second);
+    } else if (dice < 89 && !ref.empty()) {
+      REQUIRE(l.front() == *ref.begin());
+      l.pop_front();
+      ref.erase(ref.begin());
+    } else if (dice < 93 && !ref.empty()) {
+      const std::size_t i = static_cast<std::size_t>(rng() % ref.size());
+      const u64 v = *l.nth(i);
+      REQUIRE(ref.count(v) == 1);
+      l.erase(l.nth(i));
+      ref.erase(v);
+    } else if (dice < 97) {
+      const u64 k = 2 * cursor + rng() % 8;
+      REQUIRE(l.contains(k) == (ref.count(k) == 1));
+    } else if (dice < 98 && step % 7 == 0) {
+      l.shrink_to_fit();
+    } else if (dice < 99 && step % 11 == 0) {
+      // Erase everything below the cursor through the hint path, in order.
+      while (!ref.empty() && *ref.begin() < 2 * cursor) {
+        REQUIRE(l.erase(*ref.begin()) == 1);
+        ref.erase(ref.begin());
+      }
+    } else if (step % 5000 == 0) {
+      l.clear();
+      ref.clear();
+    }
+    REQUIRE(l.size() == ref.size());
+    if (step % 97 == 0) require_same(l, ref);
+  }
+  require_same(l, ref);
+}
+
+TEST_CASE("differential: erasures near the previous one (the erase hint)") {
+  u64 seed = 6000;
+  for (const config& cfg : configs())
+    run_local<nexus::slab_list<u64>>(cfg, seed++);
+}
+
 TEST_CASE("differential: deep sublayers (at least 3) stay consistent") {
   nexus::slab_list_options o;
   o.sublayer_threshold = 2;

@@ -51,8 +51,15 @@
 //
 // Memory: erasing never fails for lack of memory. Once more than 40% of a
 // mapping of at least 8 MiB is free and no reserve() is in force, an erase
-// repacks the list into a fresh, exactly sized mapping (O(n) after Omega(n)
-// erasures; skipped if the region refuses the new block).
+// unmaps the chunks whose nodes are all free and, if more than 40% is still
+// free, repacks the list into a fresh, exactly sized mapping (O(n) after
+// Omega(n) erasures; the repack is skipped if the region refuses the new
+// block). A list grown in key order and erased in key order (a queue, a
+// time series) empties whole chunks, which are unmapped without a repack.
+//
+// Erasing by key in the slab of the previous erase by key skips the descent
+// from the root, as long as no slab or sublayer node was added or freed in
+// between: erasures in key order cost a slab-local erase.
 //
 // Multilists: erase(iterator) and index_of locate the iterator's slab by
 // searching for its first element, then walk right past slabs that start
@@ -147,6 +154,8 @@ struct slab_list_stats {
   std::uint64_t merges = 0;       // an erase merged two slabs
   std::uint64_t compactions = 0;  // sweeps restoring min_capacity_ratio
   std::uint64_t repacks = 0;      // moves into a fresh, exactly sized mapping
+  // Erasures freed whole chunks, which were unmapped in place of a repack.
+  std::uint64_t chunk_releases = 0;
   std::uint64_t slab_creates = 0;
   std::uint64_t slab_frees = 0;
   std::uint64_t sublayer_attaches = 0;  // sublayers built or added
@@ -172,8 +181,8 @@ namespace detail {
 // fire.
 struct list_counters {
   std::uint64_t inserts = 0, erases = 0, rejected = 0, spills = 0, ripples = 0,
-                merges = 0, compactions = 0, repacks = 0, slab_creates = 0,
-                slab_frees = 0, attaches = 0, detaches = 0;
+                merges = 0, compactions = 0, repacks = 0, chunk_releases = 0,
+                slab_creates = 0, slab_frees = 0, attaches = 0, detaches = 0;
 };
 
 // A slab's elements occupy slots [start, start + count) of its element
@@ -335,6 +344,16 @@ class basic_slab_list {
     inode* node[max_sublayers];
     std::uint32_t idx[max_sublayers];
   };
+  // The slab (and its path) of the last erase by key, kept while the shape
+  // is unchanged: the next erase whose key lies in that slab's range skips
+  // the descent. Erasing in key order (oldest first: a time series, a queue
+  // kept sorted, the top of an order book) hits it on every erase but the
+  // first in each slab.
+  struct erase_hint {
+    slab* s = nullptr;
+    std::uint64_t shape = 0;
+    path_t p{};
+  };
 
  public:
   class const_iterator {
@@ -474,6 +493,8 @@ class basic_slab_list {
     swap(ratio_, o.ratio_);
     swap(ratio_min_slabs_, o.ratio_min_slabs_);
     swap(ctr_, o.ctr_);
+    swap(shape_, o.shape_);
+    swap(hint_, o.hint_);
     pool_.swap(o.pool_);
   }
   friend void swap(basic_slab_list& a, basic_slab_list& b) noexcept {
@@ -648,6 +669,7 @@ class basic_slab_list {
     st.merges = ctr_.merges;
     st.compactions = ctr_.compactions;
     st.repacks = ctr_.repacks;
+    st.chunk_releases = ctr_.chunk_releases;
     st.slab_creates = ctr_.slab_creates;
     st.slab_frees = ctr_.slab_frees;
     st.sublayer_attaches = ctr_.attaches;
@@ -659,6 +681,7 @@ class basic_slab_list {
 
   // Removes every element and returns all memory (also ends reserve()).
   void clear() noexcept {
+    ++shape_;
     if (size_ != 0) note_erase(size_, 0);
     note_slabs_freed(slabs_);
     destroy_all();
@@ -1061,6 +1084,7 @@ class basic_slab_list {
   }
   void note_slabs_freed(size_type n) noexcept {
     if (n == 0) return;
+    ++shape_;
     ctr_.slab_frees += n;
     NEXUS_PROBE(list_slab_free, this, opts_.name, slabs_, n);
   }
@@ -1450,6 +1474,7 @@ class basic_slab_list {
   // ---- node helpers ----
   slab* new_slab(pool_type& pool) noexcept {
     ++ctr_.slab_creates;
+    ++shape_;
     NEXUS_PROBE(list_slab_create, this, opts_.name, slabs_ + 1);
     slab* s = static_cast<slab*>(pool.allocate());
     s->prev = s->next = nullptr;
@@ -1491,6 +1516,7 @@ class basic_slab_list {
     note_slabs_freed(1);
   }
   inode* new_inode() noexcept {
+    ++shape_;
     inode* x = static_cast<inode*>(pool_.allocate());
     x->n = 0;
     return x;
@@ -1523,6 +1549,7 @@ class basic_slab_list {
   }
   void put_entry(inode* x, std::uint32_t pos, const T* key, void* child,
                  std::size_t cnt) {
+    ++shape_;
     open_gap(x, pos);
     if constexpr (kInlineKeys)
       ::new (static_cast<void*>(keys(x) + pos)) T(*key);
@@ -1534,7 +1561,8 @@ class basic_slab_list {
   }
   // Removes entry pos. Removing entry 0 keeps key 0 (the node's lower bound,
   // equal to its parent's separator) and drops key 1 instead.
-  static void remove_entry(inode* x, std::uint32_t pos) noexcept {
+  void remove_entry(inode* x, std::uint32_t pos) noexcept {
+    ++shape_;
     const std::uint32_t n = x->n;
     if constexpr (kInlineKeys) {
       const std::uint32_t kp = (pos == 0 && n > 1) ? 1 : pos;
@@ -1546,8 +1574,9 @@ class basic_slab_list {
     --x->n;
   }
   // Moves entries [from, from+k) of src to dst at dpos (gap must be open).
-  static void move_entries(inode* dst, std::uint32_t dpos, inode* src,
-                           std::uint32_t from, std::uint32_t k) noexcept {
+  void move_entries(inode* dst, std::uint32_t dpos, inode* src,
+                    std::uint32_t from, std::uint32_t k) noexcept {
+    ++shape_;
     if constexpr (kInlineKeys) relocate(keys(dst) + dpos, keys(src) + from, k);
     std::memcpy(static_cast<void*>(links(dst) + dpos), links(src) + from,
                 k * sizeof(link));
@@ -1642,6 +1671,7 @@ class basic_slab_list {
     inode* x = p.node[l];
     if (l == 0) {
       if (x->n == 1 && height_ > 1) {
+        ++shape_;
         root_ = static_cast<inode*>(links(x)[0].child);
         if constexpr (kInlineKeys) destroy_n(keys(x), 1);
         pool_.deallocate(x);
@@ -1776,6 +1806,7 @@ class basic_slab_list {
 
   void destroy_index(void* x, std::uint32_t l) noexcept {
     if (l == height_) return;
+    ++shape_;
     inode* nd = static_cast<inode*>(x);
     for (std::uint32_t j = 0; j < nd->n; ++j)
       destroy_index(links(nd)[j].child, l + 1);
@@ -2336,18 +2367,32 @@ class basic_slab_list {
     if constexpr (!Multi) {
       if (size_ == 0) return 0;
       if (!small_) {
-        path_t p;
-        slab* s = descend<false>(k, p);
-        std::uint32_t i = search_slab<false>(s, k);
-        if (i == s->count) {
-          if (s->next == nullptr || less(k, first_of(s->next))) return 0;
-          s = s->next;
-          i = 0;
-          if (height_ != 0) path_next(p);
-        } else if (less(k, elems(s)[i])) {
-          return 0;
+        path_t& p = hint_.p;
+        slab* s = hint_.s;
+        std::uint32_t i;
+        if (s != nullptr && hint_.shape == shape_ && !less(k, first_of(s)) &&
+            !less(last_of(s), k)) {
+          // Within the hinted slab's range: its path is still p.
+          i = search_slab<false>(s, k);
+          if (less(k, elems(s)[i])) return 0;
+        } else {
+          s = descend<false>(k, p);
+          i = search_slab<false>(s, k);
+          if (i == s->count) {
+            hint_.s = nullptr;
+            if (s->next == nullptr || less(k, first_of(s->next))) return 0;
+            s = s->next;
+            i = 0;
+            if (height_ != 0) path_next(p);
+          } else if (less(k, elems(s)[i])) {
+            hint_.s = nullptr;
+            return 0;
+          }
         }
+        const std::uint64_t shape = shape_;
         erase_in_slab(p, s, i, 1);
+        hint_.s = shape == shape_ ? s : nullptr;
+        hint_.shape = shape_;
         verify();
         return 1;
       }
@@ -2527,13 +2572,22 @@ class basic_slab_list {
     try_to_small();
   }
   // Erasing leaves freed slabs in the pool. Once more than 40% of a large
-  // mapping is free (and no reserve() is in force), repack into exactly
-  // sized memory: O(n), but only after Omega(n) erasures, so amortized O(1).
+  // mapping is free (and no reserve() is in force), first unmap the chunks
+  // that are wholly free (erasing in key order empties whole chunks); if
+  // that leaves too much free, repack into exactly sized memory. Either is
+  // O(n) at most, and only after Omega(n) erasures: amortized O(1).
   void maybe_trim() {
     constexpr std::size_t kMinTrimBytes = std::size_t{8} << 20;
     if (pinned_ || small_ || pool_.mapped_bytes() < kMinTrimBytes) return;
-    if (pool_.in_use() * kSlabBytes * 5 >= pool_.mapped_bytes() * 3) return;
+    if (!mostly_free()) return;
+    if (pool_.release_free_chunks() != 0) {
+      ++ctr_.chunk_releases;
+      if (!mostly_free()) return;
+    }
     repack();
+  }
+  bool mostly_free() const noexcept {
+    return pool_.in_use() * kSlabBytes * 5 < pool_.mapped_bytes() * 3;
   }
 
   // ---- compaction ----
@@ -2769,6 +2823,11 @@ class basic_slab_list {
   double ratio_ = 0.9;
   size_type ratio_min_slabs_ = 20;
   list_counters ctr_;
+  // Bumped by every change to the list's shape: a slab or node allocated or
+  // freed, an entry put, removed or moved, sublayers attached or detached.
+  // The erase hint is good only while it has not moved.
+  std::uint64_t shape_ = 0;
+  erase_hint hint_;
   pool_type pool_;
 };
 

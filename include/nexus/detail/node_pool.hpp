@@ -3,6 +3,7 @@
 // Used by nexus::slab_list for its slabs and sublayer nodes.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <new>
@@ -17,8 +18,9 @@ namespace nexus::detail {
 
 // Hands out 1 KiB, 64-byte aligned nodes. Memory comes from `Region` chunks
 // that grow geometrically from one page to 2 MiB (so a small list does not pin
-// 2 MiB) and are never returned until release_all(). Each new chunk is half of
-// what is already mapped, so a fresh mapping never takes the total past 1.5x
+// 2 MiB) and are returned by release_all(), or one by one by
+// release_free_chunks() once every node in them is free. Each new chunk is half
+// of what is already mapped, so a fresh mapping never takes the total past 1.5x
 // the memory in use: growing by doubling would let a list that just filled its
 // chunks hold under half of its mapped bytes. Free nodes form an
 // intrusive LIFO list; never-used nodes are bumped from the newest chunk so a
@@ -124,8 +126,66 @@ class node_pool {
     in_use_ = 0;
   }
 
+  // Unmaps every chunk all of whose nodes are free, except the one new nodes
+  // are bumped from. A list grown and then erased in key order frees its
+  // slabs in the order it allocated them, so whole chunks empty out; returning
+  // them is much cheaper than moving every live element into a fresh mapping.
+  // One pass over the free list, O(free nodes * log chunks), and a second to
+  // unlink the released nodes if any. Returns the bytes unmapped.
+  std::size_t release_free_chunks() noexcept {
+    const std::size_t c = chunks_.size();
+    if (c < 2 || free_count_ == 0 || tally_.capacity() < c) return 0;
+    tally_.clear();  // capacity reserved by grow(): no allocation here
+    for (std::size_t i = 0; i < c; ++i) {
+      char* b = static_cast<char*>(chunks_[i].data());
+      tally_.push_back(
+          {b, b + chunks_[i].size() / node_size * node_size, 0, i});
+    }
+    std::sort(tally_.begin(), tally_.end(),
+              [](const tally& a, const tally& b) { return a.begin < b.begin; });
+    for (void* p = free_; p != nullptr; p = *static_cast<void**>(p))
+      ++owner(p)->free;
+    std::size_t released_nodes = 0;
+    bool any = false;
+    for (tally& t : tally_) {
+      const bool bumping =
+          bump_ != nullptr && bump_ >= t.begin && bump_ < t.end;
+      t.release =
+          !bumping &&
+          t.free == static_cast<std::size_t>(t.end - t.begin) / node_size;
+      if (t.release) {
+        released_nodes += t.free;
+        any = true;
+      }
+    }
+    if (!any) return 0;
+    // Unlink the released chunks' nodes, keeping the rest in their order.
+    void** link = &free_;
+    while (*link != nullptr) {
+      void* p = *link;
+      if (owner(p)->release)
+        *link = *static_cast<void**>(p);
+      else
+        link = static_cast<void**>(p);
+    }
+    free_count_ -= released_nodes;
+    // Unmap, then drop the records (chunks_ keeps its mapping order).
+    std::size_t bytes = 0;
+    for (const tally& t : tally_) {
+      if (!t.release) continue;
+      bytes += chunks_[t.chunk].size();
+      chunks_[t.chunk].unmap();
+    }
+    std::erase_if(chunks_, [](const Region& r) { return r.empty(); });
+    mapped_ -= bytes;
+    if (bump_ != nullptr && owner(bump_end_ - node_size)->release)
+      bump_ = bump_end_ = nullptr;  // its chunk was used up and released
+    return bytes;
+  }
+
   void swap(node_pool& o) noexcept {
     std::swap(chunks_, o.chunks_);
+    std::swap(tally_, o.tally_);
     std::swap(free_, o.free_);
     std::swap(free_count_, o.free_count_);
     std::swap(bump_, o.bump_);
@@ -145,6 +205,8 @@ class node_pool {
 
   void take(node_pool& o) noexcept {
     chunks_ = std::move(o.chunks_);
+    tally_ = std::move(o.tally_);
+    o.tally_.clear();
     free_ = std::exchange(o.free_, nullptr);
     free_count_ = std::exchange(o.free_count_, 0);
     bump_ = std::exchange(o.bump_, nullptr);
@@ -183,14 +245,18 @@ class node_pool {
     const std::size_t want =
         chunks_.size() + (tail ? 2 : 1) + (spare_slots ? 8 : 0);
     if (chunks_.capacity() < want) {
+      const std::size_t cap =
+          want < 2 * chunks_.size() ? 2 * chunks_.size() : want;
 #if NEXUS_HAS_EXCEPTIONS
       try {
-        chunks_.reserve(want < 2 * chunks_.size() ? 2 * chunks_.size() : want);
+        chunks_.reserve(cap);
+        tally_.reserve(cap);
       } catch (const std::bad_alloc&) {
         return false;
       }
 #else
-      chunks_.reserve(want < 2 * chunks_.size() ? 2 * chunks_.size() : want);
+      chunks_.reserve(cap);
+      tally_.reserve(cap);
 #endif
     }
     Region bulk;
@@ -234,7 +300,26 @@ class node_pool {
     chunks_.push_back(std::move(r));
   }
 
+  // Scratch for release_free_chunks(): one record per chunk, sorted by
+  // address. Reserved with chunks_ so that releasing never allocates.
+  struct tally {
+    char* begin;
+    char* end;
+    std::size_t free;
+    std::size_t chunk;  // index in chunks_
+    bool release = false;
+  };
+  // The record of the chunk holding node p (tally_ sorted, p inside one).
+  tally* owner(void* p) noexcept {
+    const char* a = static_cast<const char*>(p);
+    auto it = std::upper_bound(
+        tally_.begin(), tally_.end(), a,
+        [](const char* x, const tally& t) { return x < t.begin; });
+    return &*(it - 1);
+  }
+
   std::vector<Region> chunks_;
+  std::vector<tally> tally_;
   void* free_ = nullptr;
   std::size_t free_count_ = 0;
   char* bump_ = nullptr;
