@@ -836,6 +836,43 @@ TEST_CASE("erasing in key order unmaps whole chunks instead of repacking") {
   CHECK(l.find(erased * 3) != l.end());
 }
 
+TEST_CASE(
+    "node pool: wholly free chunks are unmapped, every other node stays "
+    "usable") {
+  nexus::detail::node_pool<nexus::mmap_region> pool;
+  std::vector<unsigned char*> nodes;
+  while (pool.mapped_bytes() < (std::size_t{16} << 20)) {
+    REQUIRE(pool.ensure(1));
+    auto* p = static_cast<unsigned char*>(pool.allocate());
+    p[0] = static_cast<unsigned char>(nodes.size());
+    nodes.push_back(p);
+  }
+  // Free the older half: their chunks empty out (the newest never does).
+  const std::size_t half = nodes.size() / 2;
+  for (std::size_t i = 0; i < half; ++i) pool.deallocate(nodes[i]);
+  const std::size_t mapped = pool.mapped_bytes();
+  const std::size_t released = pool.release_free_chunks();
+  REQUIRE(released > 0);
+  CHECK(pool.mapped_bytes() == mapped - released);
+  CHECK(pool.in_use() == nodes.size() - half);
+  CHECK(pool.release_free_chunks() == 0);  // nothing more to give back
+  // Every node still handed out is intact; every node the pool can hand out
+  // without mapping is writable and distinct from them.
+  std::set<unsigned char*> live(
+      nodes.begin() + static_cast<std::ptrdiff_t>(half), nodes.end());
+  for (std::size_t i = half; i < nodes.size(); ++i)
+    REQUIRE(nodes[i][0] == static_cast<unsigned char>(i));
+  const std::size_t avail = pool.available();
+  for (std::size_t i = 0; i < avail; ++i) {
+    auto* p = static_cast<unsigned char*>(pool.allocate());
+    REQUIRE(live.insert(p).second);
+    std::fill(p, p + 1024, static_cast<unsigned char>(0xab));
+  }
+  CHECK(pool.mapped_bytes() == mapped - released);
+  for (std::size_t i = half; i < nodes.size(); ++i)
+    REQUIRE(nodes[i][0] == static_cast<unsigned char>(i));
+}
+
 TEST_CASE("a locked list unmaps freed chunks and stays fully locked") {
   list_u64 l;
   REQUIRE_FALSE(l.mlock());
