@@ -2515,7 +2515,8 @@ struct slab_list_stats {
   std::uint64_t merges = 0;       // an erase merged two slabs
   std::uint64_t compactions = 0;  // sweeps restoring min_capacity_ratio
   std::uint64_t repacks = 0;      // moves into a fresh, exactly sized mapping
-  // Erasures freed whole chunks, which were unmapped in place of a repack.
+  // Times erasing returned memory by unmapping wholly free chunks (instead
+  // of, or before, a repack).
   std::uint64_t chunk_releases = 0;
   std::uint64_t slab_creates = 0;
   std::uint64_t slab_frees = 0;
@@ -3882,6 +3883,10 @@ class basic_slab_list {
     x->n = 0;
     return x;
   }
+  void free_inode(inode* x) noexcept {
+    ++shape_;
+    pool_.deallocate(x);
+  }
   static std::size_t sum_counts(inode* x) noexcept {
     std::size_t t = 0;
     for (std::uint32_t j = 0; j < x->n; ++j) t += links(x)[j].count;
@@ -4032,10 +4037,9 @@ class basic_slab_list {
     inode* x = p.node[l];
     if (l == 0) {
       if (x->n == 1 && height_ > 1) {
-        ++shape_;
         root_ = static_cast<inode*>(links(x)[0].child);
         if constexpr (kInlineKeys) destroy_n(keys(x), 1);
-        pool_.deallocate(x);
+        free_inode(x);
         --height_;
         note_detach();
       } else if (x->n == 1) {
@@ -4056,7 +4060,7 @@ class basic_slab_list {
       a->n += b->n;
       b->n = 0;
       links(g)[li].count += links(g)[li + 1].count;
-      pool_.deallocate(b);
+      free_inode(b);
       remove_entry(g, li + 1);
       p.idx[l - 1] = li + 1;
       fix_node(p, l - 1);
@@ -4167,12 +4171,11 @@ class basic_slab_list {
 
   void destroy_index(void* x, std::uint32_t l) noexcept {
     if (l == height_) return;
-    ++shape_;
     inode* nd = static_cast<inode*>(x);
     for (std::uint32_t j = 0; j < nd->n; ++j)
       destroy_index(links(nd)[j].child, l + 1);
     if constexpr (kInlineKeys) destroy_n(keys(nd), nd->n);
-    pool_.deallocate(nd);
+    free_inode(nd);
   }
   void detach() noexcept {
     if (height_ == 0) return;
@@ -4940,14 +4943,14 @@ class basic_slab_list {
   void maybe_trim() {
     constexpr std::size_t kMinTrimBytes = std::size_t{8} << 20;
     if (pinned_ || small_ || pool_.mapped_bytes() < kMinTrimBytes) return;
-    if (!mostly_free()) return;
+    if (!over_40_percent_free()) return;
     if (pool_.release_free_chunks() != 0) {
       ++ctr_.chunk_releases;
-      if (!mostly_free()) return;
+      if (!over_40_percent_free()) return;
     }
     repack();
   }
-  bool mostly_free() const noexcept {
+  bool over_40_percent_free() const noexcept {
     return pool_.in_use() * kSlabBytes * 5 < pool_.mapped_bytes() * 3;
   }
 
