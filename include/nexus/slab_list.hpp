@@ -2370,27 +2370,23 @@ class basic_slab_list {
     if constexpr (!Multi) {
       if (size_ == 0) return 0;
       if (!small_) {
+        // Within the hinted slab's range, p is still that slab's path.
+        // Otherwise descend, which overwrites p and so drops the hint.
         path_t& p = hint_.p;
         slab* s = hint_.s;
-        std::uint32_t i;
-        if (s != nullptr && hint_.shape == shape_ && !less(k, first_of(s)) &&
-            !less(last_of(s), k)) {
-          // Within the hinted slab's range: its path is still p.
-          i = search_slab<false>(s, k);
-          if (less(k, elems(s)[i])) return 0;
-        } else {
+        if (s == nullptr || hint_.shape != shape_ || less(k, first_of(s)) ||
+            less(last_of(s), k)) {
+          hint_.s = nullptr;
           s = descend<false>(k, p);
-          i = search_slab<false>(s, k);
-          if (i == s->count) {
-            hint_.s = nullptr;
-            if (s->next == nullptr || less(k, first_of(s->next))) return 0;
-            s = s->next;
-            i = 0;
-            if (height_ != 0) path_next(p);
-          } else if (less(k, elems(s)[i])) {
-            hint_.s = nullptr;
-            return 0;
-          }
+        }
+        std::uint32_t i = search_slab<false>(s, k);
+        if (i == s->count) {  // only after a descent: k > last_of(s)
+          if (s->next == nullptr || less(k, first_of(s->next))) return 0;
+          s = s->next;
+          i = 0;
+          if (height_ != 0) path_next(p);
+        } else if (less(k, elems(s)[i])) {
+          return 0;
         }
         const std::uint64_t shape = shape_;
         erase_in_slab(p, s, i, 1);
