@@ -121,7 +121,7 @@ class slab {
 
   slab(slab&& other) noexcept
       : slots_(std::exchange(other.slots_, nullptr)),
-        free_(std::exchange(other.free_, nullptr)),
+        free_(std::exchange(other.free_, no_link)),
         end_(std::exchange(other.end_, nullptr)),
         bump_(std::exchange(other.bump_, nullptr)),
         vacant_(std::exchange(other.vacant_, nullptr)),
@@ -384,7 +384,7 @@ class slab {
     destroy_values();
     const size_type used = index_of(bump_);
     if (used != 0) std::memset(vacant_, 0, words(used) * sizeof(std::uint64_t));
-    free_ = nullptr;
+    free_ = no_link;
     bump_ = vacant_mark_ = slots_;
   }
 
@@ -397,7 +397,7 @@ class slab {
   [[nodiscard]] bool empty() const noexcept { return size() == 0; }
   // The free list is empty and the bump cursor reached the end.
   [[nodiscard]] bool full() const noexcept {
-    return free_ == nullptr && bump_ == end_;
+    return free_ == no_link && bump_ == end_;
   }
 
   // ---- iteration ---------------------------------------------------------
@@ -544,7 +544,7 @@ class slab {
   // The first broken invariant, or nullptr (see check_invariants()).
   const char* violation() const noexcept {
     if (slots_ == nullptr) {
-      return free_ == nullptr && bump_ == nullptr && end_ == nullptr
+      return free_ == no_link && bump_ == nullptr && end_ == nullptr
                  ? nullptr
                  : "unallocated slab has cursors";
     }
@@ -558,7 +558,8 @@ class slab {
     }
     if (marked != vacant) return "vacancy marks disagree with size()";
     size_type listed = 0;
-    for (const slot_t* s = free_; s != nullptr; ++listed) {
+    for (const slot_t* s = free_ == no_link ? nullptr : slots_ + free_;
+         s != nullptr; ++listed) {
       if (listed >= vacant) return "free list longer than the vacant count";
       const size_type i = index_of(s);
       if (i >= used) return "free list entry at or past the bump cursor";
@@ -638,7 +639,7 @@ class slab {
     region_ = std::move(r);
     slots_ = reinterpret_cast<slot_t*>(bytes_base);
     vacant_ = reinterpret_cast<std::uint64_t*>(bytes_base + bitmap_offset(cap));
-    free_ = nullptr;
+    free_ = no_link;
     bump_ = vacant_mark_ = slots_;
     end_ = slots_ + cap;
     NEXUS_PROBE(slab_alloc, this, cap, region_.size());
@@ -699,7 +700,7 @@ class slab {
 
   // The slot the next insertion fills. Precondition: !full().
   slot_t* next_slot() const noexcept {
-    return free_ != nullptr ? free_ : bump_;
+    return free_ != no_link ? slots_ + free_ : bump_;
   }
 
   // Builds a T in the next free slot and returns its index. Precondition:
@@ -707,11 +708,10 @@ class slab {
   // returns, so a throwing constructor leaves the slab unchanged.
   template <class... Args>
   std::uint32_t emplace_slot(Args&&... args) {
-    slot_t* slot = free_;
-    if (slot == nullptr) {
+    if (free_ == no_link) {
       // A never-used slot: nothing to read, no bitmap word or counter to
       // touch, just the cursor.
-      slot = bump_;
+      slot_t* const slot = bump_;
       construct(value_in(slot), std::forward<Args>(args)...);
       bump_ = slot + 1;
       // A first fill streams through cold lines: ask for one a few lines
@@ -730,6 +730,8 @@ class slab {
       NEXUS_PROBE(slab_insert, this, index_of(slot), size());
       return static_cast<std::uint32_t>(index_of(slot));
     }
+    const std::uint32_t i = free_;
+    slot_t* const slot = slots_ + i;
     const std::uint32_t next = load_link(slot);
     if constexpr (std::is_nothrow_constructible_v<T, Args...>) {
       construct(value_in(slot), std::forward<Args>(args)...);
@@ -738,22 +740,19 @@ class slab {
       construct(value_in(slot), std::forward<Args>(args)...);
       guard.armed = false;
     }
-    free_ = next != no_link ? slots_ + next : nullptr;
-    const size_type i = index_of(slot);
+    free_ = next;
     mark_occupied(i);
     --vacant_mark_;
     NEXUS_PROBE(slab_insert, this, i, size());
-    return static_cast<std::uint32_t>(i);
+    return i;
   }
 
   // Pushes slot i (already destroyed) on the LIFO free list.
   void release(std::uint32_t i) noexcept {
     slot_t* const slot = slots_ + i;
     mark_vacant(i);
-    store_link(slot, free_ != nullptr
-                         ? static_cast<std::uint32_t>(index_of(free_))
-                         : no_link);
-    free_ = slot;
+    store_link(slot, free_);
+    free_ = i;
     ++vacant_mark_;
     ++removed_;
     NEXUS_PROBE(slab_remove, this, i, size());
@@ -791,15 +790,19 @@ class slab {
     }
   }
 
-  // Hot fields first, all in one cache line. They are pointers rather than
-  // integers on purpose: stores of T, of keys or of bitmap words (all
-  // non-pointer types) cannot alias them, so compilers keep them in
+  // Hot fields first, all in one cache line. The cursors are pointers
+  // rather than integers on purpose: stores of T, of keys or of bitmap words
+  // (all non-pointer types) cannot alias them, so compilers keep them in
   // registers across inlined loops. Fields written together are never
   // adjacent: GCC's SLP vectorizer would otherwise merge two 8-byte stores
   // into one 16-byte store, and the next operation's 8-byte reload of it
   // stalls store-to-load forwarding (measured 4x slower first fill).
   slot_t* slots_ = nullptr;
-  slot_t* free_ = nullptr;           // top of the free list; nullptr when empty
+  // Top of the free list as a slot index, no_link when empty. An index, not
+  // a pointer: the link popped from a slot is stored here as is and the one
+  // pushed is this value, so neither path converts between the two (churn
+  // 8.7 -> 7.5 ticks per op on u64 at 10^4 slots, session 8).
+  std::uint32_t free_ = no_link;
   slot_t* end_ = nullptr;            // slots_ + capacity()
   slot_t* bump_ = nullptr;           // first never-used slot
   std::uint64_t* vacant_ = nullptr;  // below bump_: bit set = slot vacant
