@@ -16,7 +16,7 @@
 // Complexity: push/pop at either end, insert, emplace, erase(pos),
 // operator[], at, nth and index_of are O(log n) (a descent over at most 8
 // sublayers, scanning at most `fanout` counts per node, plus moving at most
-// one redistribution window of 16 slabs); erase(first, last) is
+// one redistribution window of 32 slabs); erase(first, last) is
 // O(log n * (1 + (last - first) / slab_capacity)) plus the destructors;
 // inserting k elements (insert(pos, n, v), insert(pos, first, last),
 // insert(pos, il), insert_range, append_range, prepend_range) is

@@ -70,7 +70,7 @@
 // operations).
 //
 // "Ripple": when an insert hits a full slab and neither neighbour has room
-// for a spill, the list redistributes a window of up to 16 neighbouring
+// for a spill, the list redistributes a window of up to 32 neighbouring
 // slabs so every slab in it gets the same fill, adding one slab only when
 // the window is nearly full; elements thus ripple across several slabs.
 // Counts are integers (size_t, except errno, window and added: int).
