@@ -391,3 +391,23 @@ TEST_CASE("ordered slab_list: random-position inserts keep sublayer nodes full",
   CHECK(children_per_node(st) >= 0.8 * 16);
   CHECK(l.check_invariants());
 }
+
+TEST_CASE(
+    "slab_list: random inserts keep slabs 95% full and most windows add a slab",
+    "[stats][slab_list]") {
+  // A window that cannot reach 2 * slack free slots per slab adds a slab
+  // rather than spreading what room it has, so windows that only shuffle
+  // elements are rare. Measured with seeds 1-5 at 2 * 10^5 keys: fill
+  // 0.961-0.964, ripples 1.39-1.42 per slab created (with the
+  // earlier rule of spreading any room above 1 * slack: 3.1-3.2 per slab).
+  list_u64 l;
+  std::mt19937_64 rng(3);
+  while (l.size() < 200000) l.insert(rng());
+  const nexus::slab_list_stats st = l.stats();
+  INFO("fill " << st.fill_ratio << ", ripples " << st.ripples
+               << ", slabs created " << st.slab_creates);
+  CHECK(st.fill_ratio >= 0.95);
+  CHECK(st.ripples <= 2 * st.slab_creates);
+  CHECK(l.check_invariants());
+  check_shape(l);
+}
