@@ -558,14 +558,12 @@ class slab {
     }
     if (marked != vacant) return "vacancy marks disagree with size()";
     size_type listed = 0;
-    for (const slot_t* s = free_ == no_link ? nullptr : slots_ + free_;
-         s != nullptr; ++listed) {
+    // Walks indices, checking each before it becomes an address.
+    for (std::uint32_t i = free_; i != no_link; ++listed) {
       if (listed >= vacant) return "free list longer than the vacant count";
-      const size_type i = index_of(s);
       if (i >= used) return "free list entry at or past the bump cursor";
       if (contains(nexus::key(i))) return "free list entry is marked live";
-      const std::uint32_t next = load_link(s);
-      s = next != no_link ? slots_ + next : nullptr;
+      i = load_link(slots_ + i);
     }
     if (listed != vacant) return "free list shorter than the vacant count";
     return nullptr;
