@@ -82,6 +82,7 @@ void set_counters(benchmark::State& st, std::size_t ops, double bytes,
 
 template <class Set>
 std::unique_ptr<Set> build(std::size_t n, std::size_t* heap_before) {
+  nexus_bench::settle_heap();
   *heap_before = heap_in_use();
   auto s = std::make_unique<Set>();
   for (key_type k : keys(n).insert_order) s->insert(k);
@@ -95,6 +96,7 @@ void BM_insert(benchmark::State& st) {
   double bytes = 0;
   for (auto _ : st) {
     st.PauseTiming();
+    nexus_bench::settle_heap();  // see latency_util.hpp
     const std::size_t heap0 = heap_in_use();
     auto s = std::make_unique<Set>();
     st.ResumeTiming();

@@ -439,6 +439,7 @@ void run_sequence(const char* name, const workload& w, const options& opt,
                   results& out) {
   const std::size_t n = w.n;
   const auto dn = static_cast<double>(n);
+  nexus_bench::settle_heap();  // no contender pays for the last one's frees
   const std::size_t heap0 = heap_in_use();
   C c;
 
