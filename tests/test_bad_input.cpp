@@ -157,7 +157,7 @@ TEST_CASE("slab alloc_bytes below one page or one slot is invalid_argument",
   };
   nexus::slab<huge_value, nexus::heap_region> h;
   REQUIRE(h.alloc_bytes(4096) == std::errc::invalid_argument);
-  REQUIRE(h.alloc_bytes(8192) == std::errc::invalid_argument);  // + bitmap
+  REQUIRE(h.alloc_bytes(8192) == std::errc::invalid_argument);  // + map
   REQUIRE(h.capacity() == 0);
   REQUIRE_FALSE(h.alloc_bytes(3 * 4096));
   REQUIRE(h.capacity() == 1);

@@ -367,7 +367,7 @@ TEST_CASE("alloc_hugetlb maps reserved huge pages", "[slab][mem][hugetlb]") {
   const std::size_t free_before = nexus::test::huge_pages_free().value_or(0);
   {
     nexus::slab<std::uint64_t> s;
-    // 500K * 8 bytes + bitmap: just over 4 MB, so 2 or 3 huge pages.
+    // 500K * 8 bytes + map bytes: just over 4 MB, so 2 or 3 huge pages.
     const std::error_code ec = s.alloc_hugetlb(500'000);
     CAPTURE(ec.message());
     REQUIRE_FALSE(ec);
