@@ -16,8 +16,9 @@
 // every child, a copy of a separator key (in a keys[] array a search scans
 // without touching any child it does not enter) and a {child pointer, element
 // count} pair (the count an insert or erase updates shares the line of the
-// pointer just followed; counts make nth/index_of logarithmic). All lines of
-// a node, and all 16 lines of the slab reached, are prefetched together.
+// pointer just followed; counts make nth/index_of logarithmic). A search
+// prefetches the key lines of each node it enters (all its lines in the
+// bottom sublayer) and all 16 lines of the slab it reaches.
 // Sublayers are detached again at half the threshold.
 //
 // Separators are copies of T. A T whose copy constructor or copy assignment
