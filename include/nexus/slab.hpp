@@ -712,6 +712,19 @@ class slab {
     }
   }
 
+  // How far ahead of the bump cursor a first fill prefetches: 16 slots,
+  // at least 4 lines, at most a page. A line must arrive before the insert
+  // that writes it even when inserts come one at a time (~20 ns apart here,
+  // against ~150 ns to DRAM); a store to a line still in flight holds up
+  // the stores behind it, and any load that must wait for them (a value
+  // built on the stack and copied in, say). Measured on the Xeon VM,
+  // slab_latency, 64-byte values: 4 lines ahead (the old fixed distance)
+  // left 1% of single first-fill inserts at ~450 ticks (p99) at 10^6
+  // slots; 16 lines ahead, p99 54 ticks and batched fill 15-22% faster.
+  // 8-byte slots keep 4 lines (32 slots).
+  static constexpr std::uintptr_t kFillPrefetch =
+      std::clamp<std::uintptr_t>(16 * sizeof(slot_t), 256, 4096);
+
   // The slot the next insertion fills. Precondition: !full().
   slot_t* next_slot() const noexcept {
     return free_ != no_link ? slots_ + free_ : bump_;
@@ -728,16 +741,16 @@ class slab {
       slot_t* const slot = bump_;
       construct(value_in(slot), std::forward<Args>(args)...);
       bump_ = slot + 1;
-      // A first fill streams through cold lines: ask for one a few lines
-      // ahead, for writing (~10% faster batched fill of 64-byte values
-      // here). Prefetches never fault, even past the end of the block.
+      // A first fill streams through cold lines: ask for the one
+      // kFillPrefetch bytes ahead, for writing. Prefetches never fault, even
+      // past the end of the block.
 #if defined(__GNUC__) || defined(__clang__)
       // Integer arithmetic: the address may lie past the array.
       // A hint, never dereferenced: the int-to-pointer cast costs nothing.
       // NOLINTBEGIN(performance-no-int-to-ptr)
       __builtin_prefetch(
           reinterpret_cast<const void*>(reinterpret_cast<std::uintptr_t>(slot) +
-                                        std::uintptr_t{256}),  // 4 lines
+                                        kFillPrefetch),
           1);
       // NOLINTEND(performance-no-int-to-ptr)
 #endif
