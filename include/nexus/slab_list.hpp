@@ -1283,7 +1283,7 @@ class basic_slab_list {
   // whose count an insert or erase then updates: prefetching them made
   // random inserts and erases at 10^7 ~5-10% faster on the Xeon VM, finds
   // unchanged. Higher up they are usually cached, and fetching all 16 lines
-  // at every level cost ascending inserts 20%; at the bottom only, ~10%.
+  // at every level cost ascending inserts 15-25%; at the bottom only, 5-11%.
   template <bool WithLinks = false>
   static void prefetch_node(void* x) noexcept {
 #if defined(__GNUC__) || defined(__clang__)
