@@ -301,9 +301,10 @@ inline std::uint32_t sample(std::uint64_t t0, std::uint64_t t1) {
 }
 
 // Appends one measurement. The buffers are touched up front (run_all), and
-// the line half a page ahead is prefetched: without it, the first store
-// into each new page of a buffer (every 1,024 samples) missed the TLB with
-// cold page-table lines and the op timed next took ~400 ticks, which put
+// the line half a page ahead is prefetched: with the pages touched but
+// without the prefetch, the op timed right after the first store into each
+// new page of a buffer (every 1,024 samples) still took ~400 ticks (most
+// likely a TLB miss whose page-table lines were out of cache), which put
 // the 64-byte first fill's p99.9 at 8x its p50 until session 11.
 inline void record(std::vector<std::uint32_t>& v, std::uint32_t x) {
   v.push_back(x);
