@@ -167,6 +167,31 @@ TEST_CASE("slab check_invariants holds through random operations",
   CHECK(s.stats().size == live.size());
 }
 
+TEST_CASE("slab check_invariants catches a corrupted vacancy map",
+          "[stats][slab]") {
+  // The layout is documented: slots, padded to a cache line, then one map
+  // byte per slot (0 = live, 1 = vacant).
+  nexus::slab<std::uint64_t, nexus::heap_region> s;
+  REQUIRE_FALSE(s.alloc(100));
+  for (std::uint64_t v = 0; v < 4; ++v) s.insert(v);
+  REQUIRE(s.erase(nexus::key(1)));
+  REQUIRE(s.check_invariants());
+  auto* map = static_cast<unsigned char*>(s.region().data()) +
+              (s.capacity() * sizeof(std::uint64_t) + 63) / 64 * 64;
+  REQUIRE(map[1] == 1);  // the erased slot, as laid out
+  REQUIRE(map[2] == 0);
+
+  map[1] = 2;  // neither live nor vacant
+  CHECK_FALSE(s.check_invariants());
+  map[1] = 1;
+  REQUIRE(s.check_invariants());
+
+  map[10] = 1;  // past the cursor: the next fresh slot would read vacant
+  CHECK_FALSE(s.check_invariants());
+  map[10] = 0;
+  REQUIRE(s.check_invariants());
+}
+
 TEST_CASE("slab_list stats count inserts and erases, not duplicates or misses",
           "[stats][slab_list]") {
   nexus::slab_list_options opts;
