@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 // Google Benchmark suite for nexus::slab against the hand-written
 // std::vector slab (bench/vector_slab.hpp) and plf::colony: first-fill
-// insert, get and remove at random live keys, and churn (insert then remove
-// the same key) on a half-full container, at 10K and 1M slots, for uint64_t
+// insert, warm insert (refilling slots freed in random order), get and
+// remove at random live keys, and churn (insert then remove the same key)
+// on a half-full container, at 10K and 1M slots, for uint64_t
 // and a 64-byte struct. Items/s counts single operations (a churn item is
 // one insert+remove pair).
 //
@@ -108,6 +109,34 @@ void bm_insert_first(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
 }
 
+// Refills the slots freed in random order (untimed), so every insert takes
+// its slot from the free list, which chains through the freed slots in
+// random order.
+template <template <class> class A, class T>
+void bm_insert_warm(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  std::optional<typename A<T>::container> c;
+  A<T>::create(c, n);
+  std::vector<typename A<T>::key_type> keys(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    keys[i] = A<T>::insert(*c, make_value<T>(i));
+  }
+  const auto order = shuffled(n);
+  for (auto _ : state) {
+    state.PauseTiming();
+    std::uint64_t sum = 0;
+    for (const std::uint32_t i : order)
+      sum += digest(*A<T>::remove(*c, keys[i]));
+    benchmark::DoNotOptimize(sum);
+    state.ResumeTiming();
+    for (std::size_t i = 0; i < n; ++i) {
+      keys[i] = A<T>::insert(*c, make_value<T>(i));
+    }
+    benchmark::DoNotOptimize(keys.data());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
+}
+
 template <template <class> class A, class T>
 void bm_get_random(benchmark::State& state) {
   const auto n = static_cast<std::size_t>(state.range(0));
@@ -181,6 +210,7 @@ void sizes(benchmark::internal::Benchmark* b) {
 
 #define NEXUS_BENCH_ALL_OPS(adapter, type)     \
   NEXUS_BENCH_OP(insert_first, adapter, type)  \
+  NEXUS_BENCH_OP(insert_warm, adapter, type)   \
   NEXUS_BENCH_OP(get_random, adapter, type)    \
   NEXUS_BENCH_OP(remove_random, adapter, type) \
   NEXUS_BENCH_OP(churn, adapter, type)

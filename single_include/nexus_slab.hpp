@@ -1649,6 +1649,19 @@ class slab {
     free_ = next;
     mark_occupied(i);
     ++recycled_;
+    // The free list is LIFO, so after removals in random order its next
+    // slot is anywhere in the block, and reading its link is what the next
+    // insert waits on. Ask for it now, so that work the caller does between
+    // inserts hides the miss. Measured on the Xeon VM, slab_latency at 10^6
+    // slots, single warm inserts: u64 p50 140-148 -> 52-54 ticks, 64-byte
+    // 418-436 -> 306-324; 64-op batches unchanged (back-to-back inserts
+    // leave no time to hide it), 10^4 slots 2-5% faster. The price
+    // is a compare and a prefetch: bench_slab's u64 churn pair (~1 ns, all
+    // in L1) went from 1.00-1.04x to 1.08-1.12x the baseline's time; without
+    // the branch (prefetching slot 0 at the end of the list) 1.15-1.18x.
+#if defined(__GNUC__) || defined(__clang__)
+    if (next != no_link) __builtin_prefetch(slots_ + next, 1);
+#endif
     NEXUS_PROBE(slab_insert, this, i, size());
     return i;
   }
