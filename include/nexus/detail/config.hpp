@@ -1,10 +1,16 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 // nexus-slab: compiler and platform configuration shared by every header —
-// exception detection, assertions, and the single "throw or abort" helper.
+// exception detection, assertions, cache prefetch hints, and the single
+// "throw or abort" helper.
 #pragma once
 
 #include <cstdio>
 #include <cstdlib>
+
+#if defined(_MSC_VER) && !defined(__clang__) && \
+    (defined(_M_X64) || defined(_M_IX86))
+#include <xmmintrin.h>  // _mm_prefetch
+#endif
 
 #if defined(__cpp_exceptions) || defined(__EXCEPTIONS) || defined(_CPPUNWIND)
 #define NEXUS_HAS_EXCEPTIONS 1
@@ -42,6 +48,26 @@ namespace nexus::detail {
   std::fprintf(stderr, "nexus: assertion failed: %s (%s) at %s:%d\n", msg, cond,
                file, line);
   std::abort();
+}
+
+// Asks for the cache line holding `p`, for reading or (Write) for writing;
+// Locality 3 keeps it in every cache level, lower values in fewer (the
+// GCC/Clang convention). A hint: `p` is never dereferenced and may point
+// anywhere, even at unmapped memory. MSVC on x86 gets _mm_prefetch (no write
+// hint there); other compilers, nothing.
+template <bool Write = false, int Locality = 3>
+inline void prefetch(const void* p) noexcept {
+  static_assert(Locality >= 0 && Locality <= 3);
+#if defined(__GNUC__) || defined(__clang__)
+  __builtin_prefetch(p, Write ? 1 : 0, Locality);
+#elif defined(_MSC_VER) && (defined(_M_X64) || defined(_M_IX86))
+  _mm_prefetch(static_cast<const char*>(p), Locality == 3   ? _MM_HINT_T0
+                                            : Locality == 2 ? _MM_HINT_T1
+                                            : Locality == 1 ? _MM_HINT_T2
+                                                            : _MM_HINT_NTA);
+#else
+  (void)p;
+#endif
 }
 
 // Prints one line and aborts. Used where the API would throw but exceptions
