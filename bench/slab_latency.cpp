@@ -19,8 +19,13 @@
 // "mlock+THP" = nexus::slab alloc() (transparent huge pages >= 2 MiB) +
 // mlock(), the baseline's reserved buffer advised MADV_HUGEPAGE and mlock'ed
 // (so it is pre-faulted too); colony is not run in that mode.
+// With --hugetlb, also "mlock+hugetlb" = nexus::slab alloc_hugetlb() +
+// mlock(), the baseline's buffer mapped MAP_HUGETLB and mlock'ed; needs
+// reserved huge pages (echo 64 > /proc/sys/vm/nr_hugepages as root) and is
+// skipped, with a note, for a size they cannot hold.
 //
 // Usage: taskset -c 1 slab_latency [--quick] [--rounds R] [--sizes A,B]
+//                                  [--hugetlb]
 // Timing uses the TSC: `lfence; rdtsc; lfence` ... `rdtscp; lfence`.
 
 #include <algorithm>
@@ -29,6 +34,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 #include <optional>
 #include <random>
 #include <string>
@@ -105,10 +111,18 @@ const char* type_name() {
   return std::is_same_v<T, blob64> ? "64-byte" : "u64";
 }
 
-enum class mode { plain, locked_thp };
+enum class mode { plain, locked_thp, locked_hugetlb };
 
 const char* mode_name(mode m) {
-  return m == mode::plain ? "plain" : "mlock+THP";
+  switch (m) {
+    case mode::plain:
+      return "plain";
+    case mode::locked_thp:
+      return "mlock+THP";
+    case mode::locked_hugetlb:
+      return "mlock+hugetlb";
+  }
+  return "?";
 }
 
 // ---------------------------------------------------------------- contenders
@@ -157,7 +171,8 @@ struct nexus_contender {
     if (m == mode::plain) {
       ec = plain.emplace().alloc(n);
     } else {
-      ec = huge.emplace().alloc(n);
+      ec = m == mode::locked_hugetlb ? huge.emplace().alloc_hugetlb(n)
+                                     : huge.emplace().alloc(n);
       if (!ec) ec = huge->mlock();
     }
     if (ec) {
@@ -189,14 +204,62 @@ struct nexus_contender {
   }
 };
 
+// The baseline's buffer on hugetlb pages, for the mlock+hugetlb mode: one
+// MAP_HUGETLB mapping per allocation, rounded up to 2 MiB.
+template <class T>
+struct hugetlb_allocator {
+  using value_type = T;
+  static constexpr std::size_t page = std::size_t{2} << 20;
+
+  hugetlb_allocator() noexcept = default;
+  template <class U>
+  explicit hugetlb_allocator(const hugetlb_allocator<U>&) noexcept {}
+
+  static std::size_t bytes_for(std::size_t n) noexcept {
+    return (n * sizeof(T) + page - 1) / page * page;
+  }
+  T* allocate(std::size_t n) {
+#if defined(__linux__) && defined(MAP_HUGETLB)
+    void* p = ::mmap(nullptr, bytes_for(n), PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+    if (p != MAP_FAILED) return static_cast<T*>(p);
+#endif
+    throw std::bad_alloc();
+  }
+  void deallocate(T* p, std::size_t n) noexcept {
+#if defined(__linux__) && defined(MAP_HUGETLB)
+    ::munmap(p, bytes_for(n));
+#else
+    (void)p;
+    (void)n;
+#endif
+  }
+  friend bool operator==(const hugetlb_allocator&,
+                         const hugetlb_allocator&) noexcept {
+    return true;
+  }
+};
+
 template <class T>
 struct vector_contender {
   static constexpr const char* name = "std::vector slab";
   using key_type = std::uint32_t;
   std::optional<nexus_bench::vector_slab<T>> s;
+  std::optional<nexus_bench::vector_slab<T, hugetlb_allocator<T>>> h;
 
   void setup(std::size_t n, mode m) {
     s.reset();
+    h.reset();
+    if (m == mode::locked_hugetlb) {
+      h.emplace().reserve(n);  // the caller checked that this fits
+#if defined(__linux__)
+      if (::mlock(h->data(), h->reserved_bytes()) != 0) {
+        std::perror("baseline mlock");
+        std::exit(1);
+      }
+#endif
+      return;
+    }
     s.emplace().reserve(n);
 #if defined(__linux__)
     if (m == mode::locked_thp) {
@@ -220,7 +283,11 @@ struct vector_contender {
   }
   template <class F>
   void with(F&& f) {
-    f(*s);
+    if (h) {
+      f(*h);
+    } else {
+      f(*s);
+    }
   }
   template <class S>
   static key_type insert(S& s, const T& v) {
@@ -284,6 +351,7 @@ struct config {
                           << 16;  // churn pairs per round >= this
   std::uint64_t timer_cost = 0;
   std::uint64_t sink = 0;
+  bool hugetlb = false;  // --hugetlb: add the mlock+hugetlb mode
 };
 
 constexpr std::size_t batch = 64;
@@ -561,6 +629,24 @@ void run_all(std::size_t n, mode m, std::size_t rounds, config& cfg) {
   }
 }
 
+// Why the mlock+hugetlb mode cannot run at n slots of T (each contender in
+// turn needs its block of huge pages), or "" if it can.
+template <class T>
+std::string hugetlb_unavailable(std::size_t n) {
+  nexus::slab<T> probe;
+  if (const std::error_code ec = probe.alloc_hugetlb(n)) {
+    return "nexus::slab alloc_hugetlb: " + ec.message();
+  }
+  probe = nexus::slab<T>();
+  try {
+    nexus_bench::vector_slab<T, hugetlb_allocator<T>> v;
+    v.reserve(n);
+  } catch (const std::bad_alloc&) {
+    return "baseline: MAP_HUGETLB mapping failed";
+  }
+  return {};
+}
+
 template <class T>
 void run_type(const std::vector<std::size_t>& sizes, std::size_t rounds_hint,
               config& cfg) {
@@ -568,7 +654,16 @@ void run_type(const std::vector<std::size_t>& sizes, std::size_t rounds_hint,
     // Small sizes get more rounds so their tails have enough samples.
     const std::size_t rounds =
         std::max<std::size_t>(rounds_hint, rounds_hint * (1'000'000 / n) / 10);
-    for (const mode m : {mode::plain, mode::locked_thp}) {
+    for (const mode m : {mode::plain, mode::locked_thp, mode::locked_hugetlb}) {
+      if (m == mode::locked_hugetlb) {
+        if (!cfg.hugetlb) continue;
+        const std::string why = hugetlb_unavailable<T>(n);
+        if (!why.empty()) {
+          std::printf("# mlock+hugetlb skipped for %s at N=%zu: %s\n",
+                      type_name<T>(), n, why.c_str());
+          continue;
+        }
+      }
 #if NEXUS_BENCH_COLONY
       if (m == mode::plain) {
         run_all<T, nexus_contender, vector_contender, colony_contender>(
@@ -645,9 +740,12 @@ int main(int argc, char** argv) {
       if (rounds == 0) rounds = 1;
     } else if (arg == "--sizes" && i + 1 < argc) {
       sizes = parse_sizes(argv[++i]);
+    } else if (arg == "--hugetlb") {
+      cfg.hugetlb = true;
     } else {
       std::fprintf(stderr,
-                   "usage: %s [--quick] [--rounds R] [--sizes N1,N2,...]\n",
+                   "usage: %s [--quick] [--rounds R] [--sizes N1,N2,...] "
+                   "[--hugetlb]\n",
                    argv[0]);
       return arg == "--help" ? 0 : 2;
     }

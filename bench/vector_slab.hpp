@@ -3,16 +3,18 @@
 // std::vector of {T, u32 tag-or-next} slots with a LIFO free list, growing
 // by push_back (after reserve) when the free list is empty, like the Rust
 // slab crate. Shared by bench/slab_latency.cpp and bench/bench_slab.cpp.
+// `Alloc` lets slab_latency put the buffer on hugetlb pages.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <vector>
 
 namespace nexus_bench {
 
-template <class T>
+template <class T, class Alloc = std::allocator<T>>
 class vector_slab {
  public:
   static constexpr std::uint32_t occupied = 0xFFFFFFFFu;
@@ -55,7 +57,9 @@ class vector_slab {
     T value;
     std::uint32_t next;
   };
-  std::vector<entry> slots_;
+  using entry_alloc =
+      typename std::allocator_traits<Alloc>::template rebind_alloc<entry>;
+  std::vector<entry, entry_alloc> slots_;
   std::uint32_t head_ = none;
 };
 
