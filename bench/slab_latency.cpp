@@ -387,8 +387,8 @@ inline void record(std::vector<std::uint32_t>& v, std::uint32_t x) {
 // 16 inserts; at 10^6 slots that line is out of cache, and until session 12
 // the store's miss made one insert in 16 slow enough to put the 64-byte first
 // fill's p99.9 at ~8x its p50 on 4 KiB pages (372-390 ticks; 70-74 with this
-// prefetch, same runs). So, as in record(), the line half a page ahead is
-// prefetched before the timer starts. The batched loops do not do it (both
+// prefetch, two runs of each). So, as in record(), the line half a page ahead
+// is prefetched before the timer starts. The batched loops do not do it (both
 // containers pay those misses alike, inside a 64-op batch).
 template <class K>
 inline void prefetch_key(std::vector<K>& keys, std::size_t i) {
