@@ -94,6 +94,18 @@ std::vector<std::uint32_t> shuffled(std::size_t n) {
   return order;
 }
 
+// A fresh container of n slots filled with values 0..n-1, their keys in
+// `keys` (in insertion order).
+template <template <class> class A, class T>
+void create_full(std::optional<typename A<T>::container>& c,
+                 std::vector<typename A<T>::key_type>& keys, std::size_t n) {
+  A<T>::create(c, n);
+  keys.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    keys[i] = A<T>::insert(*c, make_value<T>(i));
+  }
+}
+
 template <template <class> class A, class T>
 void bm_insert_first(benchmark::State& state) {
   const auto n = static_cast<std::size_t>(state.range(0));
@@ -116,11 +128,8 @@ template <template <class> class A, class T>
 void bm_insert_warm(benchmark::State& state) {
   const auto n = static_cast<std::size_t>(state.range(0));
   std::optional<typename A<T>::container> c;
-  A<T>::create(c, n);
-  std::vector<typename A<T>::key_type> keys(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    keys[i] = A<T>::insert(*c, make_value<T>(i));
-  }
+  std::vector<typename A<T>::key_type> keys;
+  create_full<A, T>(c, keys, n);
   const auto order = shuffled(n);
   for (auto _ : state) {
     state.PauseTiming();
@@ -141,12 +150,8 @@ template <template <class> class A, class T>
 void bm_get_random(benchmark::State& state) {
   const auto n = static_cast<std::size_t>(state.range(0));
   std::optional<typename A<T>::container> c;
-  A<T>::create(c, n);
   std::vector<typename A<T>::key_type> keys;
-  keys.reserve(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    keys.push_back(A<T>::insert(*c, make_value<T>(i)));
-  }
+  create_full<A, T>(c, keys, n);
   const auto order = shuffled(n);
   for (auto _ : state) {
     std::uint64_t sum = 0;
@@ -160,14 +165,11 @@ template <template <class> class A, class T>
 void bm_remove_random(benchmark::State& state) {
   const auto n = static_cast<std::size_t>(state.range(0));
   std::optional<typename A<T>::container> c;
-  std::vector<typename A<T>::key_type> keys(n);
+  std::vector<typename A<T>::key_type> keys;
   const auto order = shuffled(n);
   for (auto _ : state) {
     state.PauseTiming();
-    A<T>::create(c, n);
-    for (std::size_t i = 0; i < n; ++i) {
-      keys[i] = A<T>::insert(*c, make_value<T>(i));
-    }
+    create_full<A, T>(c, keys, n);
     state.ResumeTiming();
     std::uint64_t sum = 0;
     for (const std::uint32_t i : order)
@@ -181,11 +183,8 @@ template <template <class> class A, class T>
 void bm_churn(benchmark::State& state) {
   const auto n = static_cast<std::size_t>(state.range(0));
   std::optional<typename A<T>::container> c;
-  A<T>::create(c, n);
-  std::vector<typename A<T>::key_type> keys(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    keys[i] = A<T>::insert(*c, make_value<T>(i));
-  }
+  std::vector<typename A<T>::key_type> keys;
+  create_full<A, T>(c, keys, n);
   const auto order = shuffled(n);
   for (std::size_t i = 0; i < n / 2; ++i) {
     benchmark::DoNotOptimize(A<T>::remove(*c, keys[order[i]]));
