@@ -686,6 +686,7 @@ TEST_CASE("a throwing constructor leaves the slab unchanged",
       CHECK(s.erase(key(4)));
     }
     // Same size, same live keys, same free-list order as before.
+    CHECK(s.check_invariants());
     CHECK(counted::live() == 4);
     CHECK(s.size() == 4);
     CHECK_FALSE(s.contains(key(1)));
@@ -700,6 +701,34 @@ TEST_CASE("a throwing constructor leaves the slab unchanged",
     }
   }
   CHECK(counted::live() == 0);
+}
+
+// 4 bytes: its slot keeps a 4-byte free-list link, not the 8-byte head word
+// of `counted`'s slots, and the constructor scribbles over that link first.
+struct small_thrower {
+  std::int32_t v;
+  small_thrower(std::int32_t x, bool fail) : v(~x) {
+    if (fail) throw std::runtime_error("small_thrower: deliberate throw");
+    v = x;
+  }
+};
+
+TEST_CASE("a throwing constructor of a 4-byte value restores its link",
+          "[slab][exceptions]") {
+  static_assert(sizeof(small_thrower) == 4);
+  nexus::slab<small_thrower> s;
+  REQUIRE_FALSE(s.alloc(8));
+  for (int i = 0; i < 6; ++i) s.emplace(i, false);
+  s.erase(key(1));
+  s.erase(key(4));  // free list: 4 -> 1 -> bump (6)
+  REQUIRE_THROWS_AS(s.emplace(100, true), std::runtime_error);
+  CHECK(s.check_invariants());
+  CHECK(s.size() == 4);
+  CHECK(s.emplace(-4, false) == key(4));
+  CHECK(s.emplace(-1, false) == key(1));
+  CHECK(s.emplace(-6, false) == key(6));
+  CHECK(s.size() == 7);
+  CHECK(s.check_invariants());
 }
 
 TEST_CASE("a throwing move in remove leaves the value in place",

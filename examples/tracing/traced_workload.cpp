@@ -87,7 +87,7 @@ void slab_round(tally& total) {
   }
   if (!s.check_invariants()) fail("slab invariants broken");
   const nexus::slab_stats st = s.stats();
-  if (st.inserts != t.slab_insert || st.removes != t.slab_remove ||
+  if (st.size != t.slab_insert - t.slab_remove ||
       st.rejected_inserts != t.slab_full) {
     fail("slab stats() disagree with the workload's own counts");
   }
