@@ -9,6 +9,7 @@
 #include <cstring>
 #include <random>
 #include <set>
+#include <utility>
 #include <vector>
 
 #include <nexus/heap_region.hpp>
@@ -131,24 +132,36 @@ TEST_CASE("slab stats report locked bytes", "[stats][slab]") {
   CHECK(s.stats().bytes_locked == 0);
 }
 
-// 4-byte slots keep a 4-byte free-list link; 8-byte slots keep the whole
-// head word (link and list length). Both layouts go through the same walk.
+// Vacant slots of 8+ bytes aligned to 8 keep the whole head word (link and
+// list length); other slots keep a 4-byte link. Every layout goes through
+// the same walk, and no link write may clobber a live neighbour.
+struct three_u32 {  // 12-byte slots aligned to 4: a 4-byte link
+  std::uint32_t a, b, c;
+  explicit three_u32(int v)
+      : a(static_cast<std::uint32_t>(v)), b(a + 1), c(a + 2) {}
+  bool operator==(const three_u32&) const = default;
+};
+struct alignas(16) wide16 {  // 16-byte slots aligned to 16: the head word
+  std::uint64_t a, b;
+  explicit wide16(int v) : a(static_cast<std::uint64_t>(v)), b(~a) {}
+  bool operator==(const wide16&) const = default;
+};
+
 TEMPLATE_TEST_CASE("slab check_invariants holds through random operations",
-                   "[stats][slab]", std::uint32_t, std::uint64_t) {
+                   "[stats][slab]", std::uint32_t, std::uint64_t, three_u32,
+                   wide16) {
   const unsigned seed = 20261123;
   INFO("seed " << seed);
   std::mt19937 rng(seed);
   nexus::slab<TestType, nexus::heap_region> s;
   REQUIRE_FALSE(s.alloc(300));
-  std::vector<nexus::key> live;
+  std::vector<std::pair<nexus::key, int>> live;
   for (int step = 0; step < 5000; ++step) {
     if (live.empty() || rng() % 3 != 0) {
-      if (auto k = s.try_insert(static_cast<TestType>(step))) {
-        live.push_back(*k);
-      }
+      if (auto k = s.try_emplace(step)) live.emplace_back(*k, step);
     } else {
       const std::size_t i = rng() % live.size();
-      REQUIRE(s.erase(live[i]));
+      REQUIRE(s.erase(live[i].first));
       live[i] = live.back();
       live.pop_back();
     }
@@ -157,6 +170,10 @@ TEMPLATE_TEST_CASE("slab check_invariants holds through random operations",
   REQUIRE(s.check_invariants());
   CHECK(s.stats().size == live.size());
   CHECK(s.size() == live.size());
+  for (const auto& [k, v] : live) {
+    REQUIRE(s.contains(k));
+    CHECK(s[k] == TestType(v));
+  }
 }
 
 TEST_CASE("slab check_invariants catches a corrupted vacancy map",
