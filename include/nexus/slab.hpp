@@ -786,7 +786,7 @@ class slab {
   template <class... Args>
   std::uint32_t emplace_slot(Args&&... args) {
     if (free_ == empty_list) {
-      // A never-used slot: nothing to read, no map byte or counter to
+      // A never-used slot: nothing to read, no map byte or free list to
       // touch, just the cursor.
       slot_t* const slot = bump_;
       construct(value_in(slot), std::forward<Args>(args)...);
