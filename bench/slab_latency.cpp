@@ -41,6 +41,7 @@
 #include <type_traits>
 #include <vector>
 
+#include <nexus/detail/config.hpp>  // detail::prefetch
 #include <nexus/mmap_region.hpp>
 #include <nexus/slab.hpp>
 
@@ -368,6 +369,16 @@ inline std::uint32_t sample(std::uint64_t t0, std::uint64_t t1) {
   return d > 0xFFFFFFFFu ? 0xFFFFFFFFu : static_cast<std::uint32_t>(d);
 }
 
+// Asks for the element half a page past p[i], for writing, if it lies below
+// p[limit]: the two buffers the timed loops write into (samples, keys) get
+// it before the timer starts.
+template <class E>
+inline void prefetch_half_page_ahead(const E* p, std::size_t i,
+                                     std::size_t limit) {
+  constexpr std::size_t ahead = 2048 / sizeof(E);
+  if (i + ahead < limit) nexus::detail::prefetch<true>(p + i + ahead);
+}
+
 // Appends one measurement. The buffers are touched up front (run_all), and
 // the line half a page ahead is prefetched: with the pages touched but
 // without the prefetch, the op timed right after the first store into each
@@ -376,10 +387,7 @@ inline std::uint32_t sample(std::uint64_t t0, std::uint64_t t1) {
 // the 64-byte first fill's p99.9 at 8x its p50 until session 11.
 inline void record(std::vector<std::uint32_t>& v, std::uint32_t x) {
   v.push_back(x);
-#if defined(__GNUC__) || defined(__clang__)
-  if (v.size() + 512 <= v.capacity())
-    __builtin_prefetch(v.data() + v.size() + 512, 1);
-#endif
+  prefetch_half_page_ahead(v.data(), v.size(), v.capacity());
 }
 
 // The key array is the benchmark's memory too, and a single-op insert
@@ -391,14 +399,8 @@ inline void record(std::vector<std::uint32_t>& v, std::uint32_t x) {
 // is prefetched before the timer starts. The batched loops do not do it (both
 // containers pay those misses alike, inside a 64-op batch).
 template <class K>
-inline void prefetch_key(std::vector<K>& keys, std::size_t i) {
-#if defined(__GNUC__) || defined(__clang__)
-  constexpr std::size_t ahead = 2048 / sizeof(K) + 1;  // half a page
-  if (i + ahead < keys.size()) __builtin_prefetch(keys.data() + i + ahead, 1);
-#else
-  (void)keys;
-  (void)i;
-#endif
+inline void prefetch_key(const std::vector<K>& keys, std::size_t i) {
+  prefetch_half_page_ahead(keys.data(), i, keys.size());
 }
 
 // One round for one contender: fill, get, remove, warm refill and churn,

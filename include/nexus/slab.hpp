@@ -579,6 +579,8 @@ class slab {
       if (listed >= vacant) return "free list longer than the vacant count";
       if (i >= used) return "free list entry at or past the bump cursor";
       if (contains(nexus::key(i))) return "free list entry is marked live";
+      // Pop slot i as an insert would, from the head the list has at this
+      // depth; word links bring their own length, which is checked.
       const free_head below = popped(slots_ + i, head_word(vacant - listed, i));
       if (vacant_count(below) != vacant - listed - 1) {
         return "free list link holds a wrong length";
