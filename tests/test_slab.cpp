@@ -703,6 +703,33 @@ TEST_CASE("a throwing constructor leaves the slab unchanged",
   CHECK(counted::live() == 0);
 }
 
+TEST_CASE("a throwing constructor restores a recycled slot's skip link",
+          "[slab][exceptions]") {
+  // counted is 24 bytes: a vacant slot keeps the head word and, after it,
+  // the entry two below, which the constructor scribbles over first.
+  static_assert(sizeof(counted) == 24 && alignof(counted) == 8);
+  counted::reset();
+  {
+    nexus::slab<counted> s;
+    REQUIRE_FALSE(s.alloc(8));
+    for (int i = 0; i < 6; ++i) s.emplace(i);
+    s.erase(key(1));
+    s.erase(key(2));
+    s.erase(key(4));  // free list: 4 -> 2 -> 1, 4's skip link names 1
+    counted::throw_countdown = 0;
+    REQUIRE_THROWS_AS(s.emplace(100), std::runtime_error);
+    CHECK(s.check_invariants());
+    CHECK(s.size() == 3);
+    CHECK(s.emplace(-4) == key(4));
+    CHECK(s.emplace(-2) == key(2));
+    CHECK(s.emplace(-1) == key(1));
+    CHECK(s.emplace(-6) == key(6));
+    CHECK(s.check_invariants());
+    CHECK(counted::live() == 7);
+  }
+  CHECK(counted::live() == 0);
+}
+
 // 4 bytes: its slot keeps a 4-byte free-list link, not the 8-byte head word
 // of `counted`'s slots, and the constructor scribbles over that link first.
 struct small_thrower {

@@ -133,15 +133,16 @@ TEST_CASE("slab stats report locked bytes", "[stats][slab]") {
 }
 
 // Vacant slots of 8+ bytes aligned to 8 keep the whole head word (link and
-// list length); other slots keep a 4-byte link. Every layout goes through
-// the same walk, and no link write may clobber a live neighbour.
+// list length), and those of 16+ bytes also a skip link (the entry two
+// below); other slots keep a 4-byte link. Every layout goes through the
+// same walk, and no link write may clobber a live neighbour.
 struct three_u32 {  // 12-byte slots aligned to 4: a 4-byte link
   std::uint32_t a, b, c;
   explicit three_u32(int v)
       : a(static_cast<std::uint32_t>(v)), b(a + 1), c(a + 2) {}
   bool operator==(const three_u32&) const = default;
 };
-struct alignas(16) wide16 {  // 16-byte slots aligned to 16: the head word
+struct alignas(16) wide16 {  // 16-byte slots aligned to 16: word and skip
   std::uint64_t a, b;
   explicit wide16(int v) : a(static_cast<std::uint64_t>(v)), b(~a) {}
   bool operator==(const wide16&) const = default;
@@ -222,6 +223,34 @@ TEST_CASE("slab check_invariants catches a free-list link with a wrong length",
   std::memcpy(slots + 4 * sizeof(std::uint64_t), &word, sizeof word);
   REQUIRE(s.check_invariants());
   CHECK(s.size() == 4);
+}
+
+TEST_CASE("slab check_invariants catches a wrong skip link", "[stats][slab]") {
+  // A vacant 16-byte slot holds the head word it was pushed onto (bytes
+  // 0-7) and the index of the entry two below it (bytes 8-11).
+  nexus::slab<wide16, nexus::heap_region> s;
+  REQUIRE_FALSE(s.alloc(100));
+  for (int v = 0; v < 6; ++v) s.emplace(v);
+  REQUIRE(s.erase(nexus::key(1)));
+  REQUIRE(s.erase(nexus::key(2)));
+  REQUIRE(s.erase(nexus::key(4)));  // free list: 4 -> 2 -> 1
+  REQUIRE(s.check_invariants());
+  auto* slot4 = static_cast<unsigned char*>(s.region().data()) + 4 * 16;
+  std::uint32_t skip = 0;
+  std::memcpy(&skip, slot4 + 8, sizeof skip);
+  REQUIRE(skip == 1);
+
+  const std::uint32_t wrong = 3;  // live, and not two below
+  std::memcpy(slot4 + 8, &wrong, sizeof wrong);
+  CHECK_FALSE(s.check_invariants());
+  std::memcpy(slot4 + 8, &skip, sizeof skip);
+  REQUIRE(s.check_invariants());
+  // The refill pops in LIFO order either way.
+  CHECK(s.emplace(40) == nexus::key(4));
+  CHECK(s.emplace(20) == nexus::key(2));
+  CHECK(s.emplace(10) == nexus::key(1));
+  REQUIRE(s.check_invariants());
+  CHECK(s.size() == 6);
 }
 
 TEST_CASE("slab_list stats count inserts and erases, not duplicates or misses",

@@ -11,9 +11,11 @@
 // A slot holds either a live T or, while vacant and recycled, the link to
 // the next free slot (a LIFO free list threaded through the vacant slots, so
 // a freed slot comes back while still in cache). The list's head word also
-// holds its length, which gives size() without a counter to update. Never-used
-// slots are handed out by a bump cursor: a first fill neither reads a cold slot
-// nor touches the vacancy map. Occupancy is known without reading T: slot i is
+// holds its length, which gives size() without a counter to update. Slots
+// of 16+ bytes also keep a skip link to the entry two below, so a refill of
+// cold slots has two misses in flight instead of one. Never-used slots are
+// handed out by a bump cursor: a first fill neither reads a cold slot nor
+// touches the vacancy map. Occupancy is known without reading T: slot i is
 // live iff i < bump cursor and its byte in the separate vacancy map is clear,
 // so `get`/`contains` on a vacant key never read a dead T and iteration skips
 // 8 vacant slots per load.
@@ -133,6 +135,7 @@ class slab {
         end_(std::exchange(other.end_, nullptr)),
         bump_(std::exchange(other.bump_, nullptr)),
         vacancy_(std::exchange(other.vacancy_, nullptr)),
+        second_(std::exchange(other.second_, no_second)),
         rejected_(std::exchange(other.rejected_, 0)),
         region_(std::move(other.region_)) {}
 
@@ -160,6 +163,7 @@ class slab {
     using std::swap;
     swap(slots_, other.slots_);
     swap(free_, other.free_);
+    swap(second_, other.second_);
     swap(bump_, other.bump_);
     swap(end_, other.end_);
     swap(vacancy_, other.vacancy_);
@@ -385,6 +389,7 @@ class slab {
     const size_type used = index_of(bump_);
     if (used != 0) std::memset(static_cast<void*>(vacancy_), 0, used);
     free_ = empty_list;
+    second_ = no_second;
     bump_ = slots_;
   }
 
@@ -549,7 +554,8 @@ class slab {
   // The first broken invariant, or nullptr (see check_invariants()).
   const char* violation() const noexcept {
     if (slots_ == nullptr) {
-      return free_ == empty_list && bump_ == nullptr && end_ == nullptr
+      return free_ == empty_list && second_ == no_second && bump_ == nullptr &&
+                     end_ == nullptr
                  ? nullptr
                  : "unallocated slab has cursors";
     }
@@ -574,11 +580,24 @@ class slab {
     }
     if (marked != vacant) return "vacancy marks disagree with size()";
     size_type listed = 0;
+    // The entries two above and one above i, for the skip links.
+    std::uint32_t two_up = no_link;
+    std::uint32_t one_up = no_link;
     // Walks indices, checking each before it becomes an address.
     for (std::uint32_t i = top_of(free_); i != no_link; ++listed) {
       if (listed >= vacant) return "free list longer than the vacant count";
       if (i >= used) return "free list entry at or past the bump cursor";
       if (contains(nexus::key(i))) return "free list entry is marked live";
+      if constexpr (skip_links) {
+        if (listed == 1 && second_ != second_entry{i}) {
+          return "second entry is not the free list's second";
+        }
+        if (two_up != no_link &&
+            load_skip(slots_ + two_up) != second_entry{i}) {
+          return "free list skip link does not name the entry two below";
+        }
+      }
+      two_up = std::exchange(one_up, i);
       // Pop slot i as an insert would, from the head the list has at this
       // depth; word links bring their own length, which is checked.
       const free_head below = popped(slots_ + i, head_word(vacant - listed, i));
@@ -588,6 +607,19 @@ class slab {
       i = top_of(below);
     }
     if (listed != vacant) return "free list shorter than the vacant count";
+    if constexpr (skip_links) {
+      // The last two entries have nothing two below them.
+      for (const std::uint32_t last : {two_up, one_up}) {
+        if (last != no_link && load_skip(slots_ + last) != no_second) {
+          return "free list skip link past the end of the list";
+        }
+      }
+      if (vacant < 2 && second_ != no_second) {
+        return "second entry set on a list shorter than two";
+      }
+    } else if (second_ != no_second) {
+      return "second entry set without skip links";
+    }
     return nullptr;
   }
 
@@ -662,6 +694,7 @@ class slab {
     slots_ = reinterpret_cast<slot_t*>(bytes_base);
     vacancy_ = reinterpret_cast<slot_state*>(bytes_base + map_offset(cap));
     free_ = empty_list;
+    second_ = no_second;
     bump_ = slots_;
     end_ = slots_ + cap;
     NEXUS_PROBE(slab_alloc, this, cap, region_.size());
@@ -740,6 +773,31 @@ class slab {
       return head_word(vacant_count(h) - 1, next);
     }
   }
+  // Skip links. A vacant slot with room past its link (8-aligned slots of
+  // 16+ bytes) also keeps the index of the entry two below it, and the slab
+  // keeps the list's second entry. An insert then prefetches the slot it
+  // will pop after the next one: refilling slots freed in random order is a
+  // chain of dependent misses (each pop reads the next index from the slot
+  // it pops), and the skip lets two of them be in flight at once. Measured
+  // on the Xeon VM (micro-benchmark of 64-op batches refilling 10^6
+  // 64-byte slots freed in random order, against the std::vector
+  // free-list baseline): 415-422 -> 229-233 ticks per insert, 0.95x ->
+  // 0.52x. Not for 8-byte slots, where the skip would displace the head
+  // word: tried that way (4-byte link + 4-byte skip), the u64 insert+remove
+  // pair ran 2.8x slower in the same micro-benchmark, warm insert 0.88x ->
+  // 0.67x.
+  static constexpr size_type link_size = word_links ? 8 : 4;
+  static constexpr bool skip_links = word_links && slot_size >= 16;
+  enum class second_entry : std::uint32_t {};
+  static constexpr second_entry no_second = second_entry{no_link};
+  static void store_skip(slot_t* slot, second_entry e) noexcept {
+    ::new (static_cast<void*>(slot->raw + link_size)) second_entry(e);
+  }
+  static second_entry load_skip(const slot_t* slot) noexcept {
+    return *std::launder(
+        reinterpret_cast<const second_entry*>(slot->raw + link_size));
+  }
+
   void mark_vacant(size_type i) noexcept { vacancy_[i] = slot_state::vacant; }
   void mark_occupied(size_type i) noexcept { vacancy_[i] = slot_state::live; }
   size_type vacant_count() const noexcept { return vacant_count(free_); }
@@ -749,9 +807,12 @@ class slab {
   struct relink_on_throw {
     slot_t* slot;
     free_head below;
+    second_entry after;
     bool armed;
     ~relink_on_throw() {
-      if (armed) store_link(slot, below);
+      if (!armed) return;
+      store_link(slot, below);
+      if constexpr (skip_links) store_skip(slot, after);
     }
   };
 
@@ -808,10 +869,19 @@ class slab {
     const std::uint32_t i = top_of(free_);
     slot_t* const slot = slots_ + i;
     const free_head next = popped(slot, free_);
+    // The entry after next (with skip links), read before T overwrites it.
+    const second_entry after = [slot] {
+      if constexpr (skip_links) {
+        return load_skip(slot);
+      } else {
+        static_cast<void>(slot);
+        return no_second;
+      }
+    }();
     if constexpr (std::is_nothrow_constructible_v<T, Args...>) {
       construct(value_in(slot), std::forward<Args>(args)...);
     } else {
-      relink_on_throw guard{slot, next, true};
+      relink_on_throw guard{slot, next, after, true};
       construct(value_in(slot), std::forward<Args>(args)...);
       guard.armed = false;
     }
@@ -828,6 +898,12 @@ class slab {
     // in L1) went from 1.00-1.04x to 1.08-1.12x the baseline's time; without
     // the branch (prefetching slot 0 at the end of the list) 1.15-1.18x.
     if (next != empty_list) detail::prefetch<true>(slots_ + top_of(next));
+    if constexpr (skip_links) {
+      second_ = after;
+      if (after != no_second) {
+        detail::prefetch<true>(slots_ + static_cast<std::uint32_t>(after));
+      }
+    }
     NEXUS_PROBE(slab_insert, this, i, size());
     return i;
   }
@@ -838,6 +914,10 @@ class slab {
     mark_vacant(i);
     const free_head head = free_;
     store_link(slot, head);
+    if constexpr (skip_links) {
+      store_skip(slot, second_);
+      second_ = second_entry{top_of(head)};
+    }
     free_ = pushed(head, i);
     NEXUS_PROBE(slab_remove, this, i, size());
   }
@@ -895,6 +975,9 @@ class slab {
   slot_t* end_ = nullptr;          // slots_ + capacity()
   slot_t* bump_ = nullptr;         // first never-used slot
   slot_state* vacancy_ = nullptr;  // below bump_: one byte per slot
+  // The free list's second entry, kept only with skip links (no_second
+  // otherwise, and when the list is shorter than two).
+  second_entry second_ = no_second;
   std::uint64_t rejected_ = 0;
   Region region_;
 };
