@@ -113,6 +113,25 @@ void require_assert_death(const std::function<void()>& f, const char* message) {
 
 using slab_u64 = nexus::slab<u64, nexus::heap_region>;
 
+// A value whose constructor erases key 0 of the slab it is being built in,
+// once, when reach_back is set: forbidden, and asserted.
+struct reentrant {
+  static inline nexus::slab<reentrant, nexus::heap_region>* owner = nullptr;
+  static inline bool reach_back = false;
+  static void erase_key0() {
+    if (reach_back && owner != nullptr) {
+      reach_back = false;
+      static_cast<void>(owner->erase(nexus::key(0)));
+    }
+  }
+  int v;
+  explicit reentrant(int x) : v(x) { erase_key0(); }
+  reentrant(const reentrant&) = delete;
+  reentrant& operator=(const reentrant&) = delete;
+  ~reentrant() = default;
+};
+using reentrant_slab = nexus::slab<reentrant, nexus::heap_region>;
+
 }  // namespace
 
 // ---- nexus::slab: allocation errors
@@ -328,6 +347,19 @@ TEST_CASE("slab debug assertions abort with their message",
           e->insert(2);
         },
         "nexus::slab::vacant_entry used twice");
+  }
+  SECTION("a constructor that removes from its own slab") {
+    require_assert_death(
+        [] {
+          reentrant_slab s;
+          if (s.alloc(4)) return;
+          reentrant::owner = &s;
+          for (int i = 0; i < 3; ++i) s.emplace(i);
+          static_cast<void>(s.erase(nexus::key(1)));
+          reentrant::reach_back = true;
+          s.emplace(7);  // recycles slot 1, erases key 0 meanwhile
+        },
+        "nexus::slab: T's constructor changed the slab");
   }
 }
 

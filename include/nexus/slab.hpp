@@ -31,6 +31,10 @@
 // freed and reused, a stale key reaches the new value. Track validity
 // yourself if you need ABA protection.
 //
+// T's constructors, when an insert runs them, must not insert into or
+// remove from the same slab (asserted in debug builds): the insert commits
+// its bookkeeping after the constructor returns, for the strong guarantee.
+//
 // After alloc*() returns, no operation allocates heap memory, makes a system
 // call or takes a page fault (the region pre-faults every page).
 #pragma once
@@ -330,8 +334,14 @@ class slab {
     const size_type i = k.index();
     // Byte offsets, not slot pointers: an out-of-range key must not form
     // a pointer past the array.
-    return i * slot_size < byte_offset(bump_) &&
-           vacancy_[i] == slot_state::live;
+    // The map pointer is read whatever the bound check says, so that
+    // compilers may hoist it out of a loop of lookups: GCC 12 reloads, on
+    // every iteration, a load that only some iterations execute. Measured
+    // on the Xeon VM (slab_latency, three alternating runs of each): u64
+    // remove at 10^4 slots 1.13-1.24x -> 1.06-1.09x the std::vector
+    // baseline, get 0.96-0.97x -> 0.91-0.92x.
+    const slot_state* const map = vacancy_;
+    return i * slot_size < byte_offset(bump_) && map[i] == slot_state::live;
   }
 
   // Unchecked: `k` must name a live value (asserted in debug builds).
@@ -853,6 +863,8 @@ class slab {
       // touch, just the cursor.
       slot_t* const slot = bump_;
       construct(value_in(slot), std::forward<Args>(args)...);
+      NEXUS_ASSERT(bump_ == slot,
+                   "nexus::slab: T's constructor changed the slab");
       bump_ = slot + 1;
       // A first fill streams through cold lines: ask for the one
       // kFillPrefetch bytes ahead, for writing. Prefetches never fault, even
@@ -885,6 +897,8 @@ class slab {
       construct(value_in(slot), std::forward<Args>(args)...);
       guard.armed = false;
     }
+    NEXUS_ASSERT(top_of(free_) == i,
+                 "nexus::slab: T's constructor changed the slab");
     free_ = next;
     mark_occupied(i);
     // The free list is LIFO, so after removals in random order its next
