@@ -936,6 +936,8 @@ static_assert(region<mmap_region>);
 // T's constructors, when an insert runs them, must not insert into or
 // remove from the same slab (asserted in debug builds): the insert commits
 // its bookkeeping after the constructor returns, for the strong guarantee.
+// A destructor run by erase() or remove() may erase other keys of the slab;
+// one run by clear() or ~slab() may not.
 //
 // After alloc*() returns, no operation allocates heap memory, makes a system
 // call or takes a page fault (the region pre-faults every page).

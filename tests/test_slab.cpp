@@ -703,6 +703,51 @@ TEST_CASE("a throwing constructor leaves the slab unchanged",
   CHECK(counted::live() == 0);
 }
 
+// A node whose destructor erases its child from the same slab.
+struct chain_node {
+  static inline nexus::slab<chain_node>* owner = nullptr;
+  std::uint32_t child;  // key index, or no_child
+  static constexpr std::uint32_t no_child = 0xFFFFFFFFu;
+  explicit chain_node(std::uint32_t c) : child(c) {}
+  chain_node(const chain_node&) = delete;
+  chain_node& operator=(const chain_node&) = delete;
+  ~chain_node() {
+    if (child != no_child && owner != nullptr) {
+      static_cast<void>(owner->erase(key(child)));
+    }
+  }
+};
+
+TEST_CASE("a destructor run by erase may erase other keys of its slab",
+          "[slab]") {
+  nexus::slab<chain_node> s;
+  REQUIRE_FALSE(s.alloc(16));
+  chain_node::owner = &s;
+  // Chain 0 <- 1 <- 2 <- 3 (3 owns 2 owns 1 owns 0), plus a bystander.
+  std::uint32_t child = chain_node::no_child;
+  for (int i = 0; i < 4; ++i)
+    child = static_cast<std::uint32_t>(s.emplace(child).index());
+  const key bystander = s.emplace(chain_node::no_child);
+  s.erase(key(1));  // also erases 0
+  CHECK(s.size() == 3);
+  CHECK(s.check_invariants());
+  CHECK_FALSE(s.contains(key(0)));
+  s[key(2)].child = chain_node::no_child;  // 1 is gone: drop the link
+  s.erase(key(3));                         // also erases 2
+  CHECK(s.size() == 1);
+  CHECK(s.contains(bystander));
+  CHECK(s.check_invariants());
+  // Each child went on the free list before its parent: LIFO gives
+  // 3, 2, 1, 0.
+  CHECK(s.emplace(chain_node::no_child) == key(3));
+  CHECK(s.emplace(chain_node::no_child) == key(2));
+  CHECK(s.emplace(chain_node::no_child) == key(1));
+  CHECK(s.emplace(chain_node::no_child) == key(0));
+  CHECK(s.check_invariants());
+  s.clear();
+  chain_node::owner = nullptr;
+}
+
 TEST_CASE("a throwing constructor restores a recycled slot's skip link",
           "[slab][exceptions]") {
   // counted is 24 bytes: a vacant slot keeps the head word and, after it,
