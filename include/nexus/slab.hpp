@@ -798,16 +798,22 @@ class slab {
   // word: tried that way (4-byte link + 4-byte skip), the u64 insert+remove
   // pair ran 2.8x slower in the same micro-benchmark, warm insert 0.88x ->
   // 0.67x.
-  static constexpr size_type link_size = word_links ? 8 : 4;
   static constexpr bool skip_links = word_links && slot_size >= 16;
   enum class second_entry : std::uint32_t {};
   static constexpr second_entry no_second = second_entry{no_link};
+  // The skip sits right after the head word.
   static void store_skip(slot_t* slot, second_entry e) noexcept {
-    ::new (static_cast<void*>(slot->raw + link_size)) second_entry(e);
+    ::new (static_cast<void*>(slot->raw + sizeof(free_head))) second_entry(e);
   }
+  // no_second for slots without skip links.
   static second_entry load_skip(const slot_t* slot) noexcept {
-    return *std::launder(
-        reinterpret_cast<const second_entry*>(slot->raw + link_size));
+    if constexpr (skip_links) {
+      return *std::launder(
+          reinterpret_cast<const second_entry*>(slot->raw + sizeof(free_head)));
+    } else {
+      static_cast<void>(slot);
+      return no_second;
+    }
   }
 
   void mark_vacant(size_type i) noexcept { vacancy_[i] = slot_state::vacant; }
@@ -884,14 +890,7 @@ class slab {
     slot_t* const slot = slots_ + i;
     const free_head next = popped(slot, free_);
     // The entry after next (with skip links), read before T overwrites it.
-    const second_entry after = [slot] {
-      if constexpr (skip_links) {
-        return load_skip(slot);
-      } else {
-        static_cast<void>(slot);
-        return no_second;
-      }
-    }();
+    const second_entry after = load_skip(slot);
     if constexpr (std::is_nothrow_constructible_v<T, Args...>) {
       construct(value_in(slot), std::forward<Args>(args)...);
     } else {
