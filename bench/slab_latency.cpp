@@ -46,6 +46,7 @@
 #include <nexus/slab.hpp>
 
 #include "slab_values.hpp"
+#include "tsc.hpp"
 #include "vector_slab.hpp"
 
 #if defined(NEXUS_HAVE_PLF_COLONY) && NEXUS_HAVE_PLF_COLONY
@@ -59,47 +60,13 @@
 #include <sys/mman.h>
 #endif
 
-#if defined(__x86_64__) || defined(__i386__)
-#define NEXUS_BENCH_TSC 1
-#else
-#include <chrono>
-#define NEXUS_BENCH_TSC 0
-#endif
-
 namespace {
 
 // ---------------------------------------------------------------- timing
 
-inline std::uint64_t tick_start() noexcept {
-#if NEXUS_BENCH_TSC
-  std::uint32_t lo;
-  std::uint32_t hi;
-  asm volatile("lfence\n\trdtsc\n\tlfence" : "=a"(lo), "=d"(hi)::"memory");
-  return (std::uint64_t{hi} << 32) | lo;
-#else
-  return static_cast<std::uint64_t>(
-      std::chrono::steady_clock::now().time_since_epoch().count());
-#endif
-}
-
-inline std::uint64_t tick_stop() noexcept {
-#if NEXUS_BENCH_TSC
-  std::uint32_t lo;
-  std::uint32_t hi;
-  std::uint32_t aux;
-  asm volatile("rdtscp\n\tlfence" : "=a"(lo), "=d"(hi), "=c"(aux)::"memory");
-  return (std::uint64_t{hi} << 32) | lo;
-#else
-  return static_cast<std::uint64_t>(
-      std::chrono::steady_clock::now().time_since_epoch().count());
-#endif
-}
-
-// Keeps a value alive without a store.
-template <class V>
-inline void keep(const V& v) noexcept {
-  asm volatile("" : : "r,m"(v) : "memory");
-}
+using nexus_bench::keep;
+using nexus_bench::tick_start;
+using nexus_bench::tick_stop;
 
 // ---------------------------------------------------------------- values
 
