@@ -25,11 +25,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
+#include <memory>
 #include <string>
 #include <system_error>
+#include <type_traits>
 #include <vector>
 
 #include <nexus/detail/config.hpp>  // detail::prefetch
+#include <nexus/mmap_region.hpp>
 #include <nexus/slab.hpp>
 
 #include "latency_util.hpp"  // minor_faults
@@ -61,9 +64,36 @@ const char* type_name() {
   return std::is_same_v<T, blob64> ? "64-byte" : "u64";
 }
 
+// The baseline in the same run: a block mapped the same way (pre-faulted,
+// locked, on hugetlb pages with --hugetlb), written in order, one T per
+// timed op and no prefetch of our own. Its tail is what first writes to
+// fresh memory cost on this machine, whatever the container.
 template <class T>
+class array_fill {
+ public:
+  std::error_code map(std::size_t n, bool hugetlb) {
+    nexus::region_options o;
+    o.huge = hugetlb ? nexus::huge_pages::required : nexus::huge_pages::none;
+    o.prefault = true;
+    if (std::error_code ec = region_.map(n * sizeof(T), o)) return ec;
+    static_cast<void>(region_.lock());  // reported by the slab's mlock()
+    return {};
+  }
+  nexus::key insert(const T& v) {
+    std::construct_at(static_cast<T*>(region_.data()) + next_, v);
+    return nexus::key(next_++);
+  }
+
+ private:
+  nexus::mmap_region region_;
+  std::size_t next_ = 0;
+};
+
+template <class T, bool Array>
 void run(const options& opt) {
   const std::size_t n = opt.n;
+  using block = std::conditional_t<Array, array_fill<T>, nexus::slab<T>>;
+  const char* const what = Array ? "array" : "nexus::slab";
   // The benchmark's own buffers are touched up front, and the element half
   // a page ahead is prefetched before each timed insert (as slab_latency
   // does; see its record()), so their misses stay out of the timed region.
@@ -72,22 +102,28 @@ void run(const options& opt) {
   std::vector<std::uint32_t> all;
   all.reserve(n * opt.rounds);
   std::vector<std::uint32_t> slow_rounds(n, 0);
-  std::deque<nexus::slab<T>> held;
+  std::deque<block> held;
   long faults = 0;              // guest minor faults during the timed fills
   std::uint32_t over_4096 = 0;  // samples above 4,096 ticks (~1.6 us)
   for (std::size_t r = 0; r < opt.rounds; ++r) {
     if (held.size() == opt.hold) held.pop_front();
-    nexus::slab<T>& s = held.emplace_back();
-    const std::error_code ec = opt.hugetlb ? s.alloc_hugetlb(n) : s.alloc(n);
+    block& s = held.emplace_back();
+    std::error_code ec;
+    if constexpr (Array) {
+      ec = s.map(n, opt.hugetlb);
+    } else {
+      ec = opt.hugetlb ? s.alloc_hugetlb(n) : s.alloc(n);
+      if (!ec) {
+        if (const std::error_code lock_ec = s.mlock()) {
+          std::printf("# mlock failed (%s): timing unlocked memory\n",
+                      lock_ec.message().c_str());
+        }
+      }
+    }
     if (ec) {
-      std::printf("| %s | %zu | skipped: %s failed: %s |\n", type_name<T>(), n,
-                  opt.hugetlb ? "alloc_hugetlb" : "alloc",
+      std::printf("| %s %s | %zu | skipped: %s |\n", what, type_name<T>(), n,
                   ec.message().c_str());
       return;
-    }
-    if (const std::error_code lock_ec = s.mlock()) {
-      std::printf("# mlock failed (%s): timing unlocked memory\n",
-                  lock_ec.message().c_str());
     }
     const long faults_before = nexus_bench::minor_faults();
     for (std::size_t i = 0; i < n; ++i) {
@@ -132,12 +168,39 @@ void run(const options& opt) {
   }
   if (fixed_count > 8) fixed += " ...";
   std::printf(
-      "| %s | %zu | %u | %u | %u | %u | %.2f | %zu | %u | %ld | %zu | %zu | "
+      "| %s %s | %zu | %u | %u | %u | %u | %.2f | %zu | %u | %ld | %zu | %zu | "
       "%s |\n",
-      type_name<T>(), n, p50, percentile(all, 0.99), p999,
+      what, type_name<T>(), n, p50, percentile(all, 0.99), p999,
       *std::max_element(all.begin(), all.end()),
       static_cast<double>(p999) / static_cast<double>(p50), slow, over_4096,
       faults, fixed_count, fixed_samples, fixed.empty() ? "-" : fixed.c_str());
+}
+
+// The baseline in the same run: as many empty timer pairs as the fills
+// time inserts. Its p99.9 is the timer's own tail, and its "> 4096" count is
+// the stalls this machine gives any code (interrupts, preemption, VM exits).
+void run_timer(const options& opt) {
+  std::vector<std::uint32_t> all(opt.n * opt.rounds);
+  for (std::uint32_t& t : all) {
+    const std::uint64_t t0 = nexus_bench::tick_start();
+    const std::uint64_t t1 = nexus_bench::tick_stop();
+    t = static_cast<std::uint32_t>(
+        std::min<std::uint64_t>(t1 - t0, 0xFFFFFFFFu));
+  }
+  const std::uint32_t p50 = percentile(all, 0.5);
+  const std::uint32_t p999 = percentile(all, 0.999);
+  std::size_t slow = 0;
+  std::size_t over_4096 = 0;
+  for (const std::uint32_t t : all) {
+    slow += t > 2 * p50 ? 1 : 0;
+    over_4096 += t > 4096 ? 1 : 0;
+  }
+  std::printf(
+      "| timer only | - | %u | %u | %u | %u | %.2f | %zu | %zu | - | - "
+      "| - | - |\n",
+      p50, percentile(all, 0.99), p999,
+      *std::max_element(all.begin(), all.end()),
+      static_cast<double>(p999) / static_cast<double>(p50), slow, over_4096);
 }
 
 }  // namespace
@@ -177,12 +240,17 @@ int main(int argc, char** argv) {
       "as slot@(byte offset mod 4 KiB)\n"
       "# > 4096: samples above 4,096 ticks; faults: minor page faults taken "
       "during the timed fills (getrusage)\n\n"
-      "| T | N | p50 | p99 | p99.9 | max | p99.9/p50 | slow | > 4096 | "
+      "| contender, T | N | p50 | p99 | p99.9 | max | p99.9/p50 | slow | > "
+      "4096 | "
       "faults | fixed slots | their slow samples | first fixed slots |\n"
       "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n",
       NEXUS_BENCH_TSC ? "TSC" : "steady_clock", opt.rounds,
       opt.hugetlb ? "alloc_hugetlb" : "alloc", opt.hold);
-  run<std::uint64_t>(opt);
-  run<blob64>(opt);
+  run_timer(opt);
+  // Interleaved, so that both see the machine in the same state.
+  run<std::uint64_t, true>(opt);
+  run<std::uint64_t, false>(opt);
+  run<blob64, true>(opt);
+  run<blob64, false>(opt);
   return 0;
 }
