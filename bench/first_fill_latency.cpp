@@ -61,6 +61,34 @@ std::uint32_t percentile(std::vector<std::uint32_t> v, double q) {
   return *at;
 }
 
+// One timer pair's ticks, clamped to 32 bits.
+std::uint32_t ticks(std::uint64_t t0, std::uint64_t t1) {
+  return static_cast<std::uint32_t>(
+      std::min<std::uint64_t>(t1 - t0, 0xFFFFFFFFu));
+}
+
+// The columns every row has: percentiles, and the counts above 2x p50
+// ("slow") and above 4,096 ticks.
+struct tail {
+  std::uint32_t p50, p99, p999, max;
+  std::size_t slow = 0;
+  std::size_t over_4096 = 0;
+
+  explicit tail(const std::vector<std::uint32_t>& all)
+      : p50(percentile(all, 0.5)),
+        p99(percentile(all, 0.99)),
+        p999(percentile(all, 0.999)),
+        max(*std::max_element(all.begin(), all.end())) {
+    for (const std::uint32_t t : all) {
+      slow += t > 2 * p50 ? 1 : 0;
+      over_4096 += t > 4096 ? 1 : 0;
+    }
+  }
+  [[nodiscard]] double ratio() const {
+    return static_cast<double>(p999) / static_cast<double>(p50);
+  }
+};
+
 template <class T>
 const char* type_name() {
   return std::is_same_v<T, blob64> ? "64-byte" : "u64";
@@ -106,8 +134,7 @@ void run(const options& opt) {
   all.reserve(n * opt.rounds);
   std::vector<std::uint32_t> slow_rounds(n, 0);
   std::deque<block> held;
-  long faults = 0;              // guest minor faults during the timed fills
-  std::uint32_t over_4096 = 0;  // samples above 4,096 ticks (~1.6 us)
+  long faults = 0;  // guest minor faults during the timed fills
   for (std::size_t r = 0; r < opt.rounds; ++r) {
     if (held.size() == opt.hold) held.pop_front();
     block& s = held.emplace_back();
@@ -137,9 +164,7 @@ void run(const options& opt) {
       }
       const std::uint64_t t0 = nexus_bench::tick_start();
       keys[i] = s.insert(v);
-      const std::uint64_t t1 = nexus_bench::tick_stop();
-      round_ticks[i] = static_cast<std::uint32_t>(
-          std::min<std::uint64_t>(t1 - t0, 0xFFFFFFFFu));
+      round_ticks[i] = ticks(t0, nexus_bench::tick_stop());
     }
     faults += nexus_bench::minor_faults() - faults_before;
     const std::uint32_t p50 = percentile(round_ticks, 0.5);
@@ -148,13 +173,7 @@ void run(const options& opt) {
     }
     all.insert(all.end(), round_ticks.begin(), round_ticks.end());
   }
-  const std::uint32_t p50 = percentile(all, 0.5);
-  const std::uint32_t p999 = percentile(all, 0.999);
-  std::size_t slow = 0;
-  for (const std::uint32_t t : all) {
-    slow += t > 2 * p50 ? 1 : 0;
-    over_4096 += t > 4096 ? 1 : 0;
-  }
+  const tail t(all);
   std::string fixed;
   std::size_t fixed_count = 0;
   std::size_t fixed_samples = 0;
@@ -171,12 +190,11 @@ void run(const options& opt) {
   }
   if (fixed_count > 8) fixed += " ...";
   std::printf(
-      "| %s %s | %zu | %u | %u | %u | %u | %.2f | %zu | %u | %ld | %zu | %zu | "
-      "%s |\n",
-      what, type_name<T>(), n, p50, percentile(all, 0.99), p999,
-      *std::max_element(all.begin(), all.end()),
-      static_cast<double>(p999) / static_cast<double>(p50), slow, over_4096,
-      faults, fixed_count, fixed_samples, fixed.empty() ? "-" : fixed.c_str());
+      "| %s %s | %zu | %u | %u | %u | %u | %.2f | %zu | %zu | %ld | %zu | %zu "
+      "| %s |\n",
+      what, type_name<T>(), n, t.p50, t.p99, t.p999, t.max, t.ratio(), t.slow,
+      t.over_4096, faults, fixed_count, fixed_samples,
+      fixed.empty() ? "-" : fixed.c_str());
 }
 
 // The baseline in the same run: as many empty timer pairs as the fills
@@ -184,26 +202,15 @@ void run(const options& opt) {
 // the stalls this machine gives any code (interrupts, preemption, VM exits).
 void run_timer(const options& opt) {
   std::vector<std::uint32_t> all(opt.n * opt.rounds);
-  for (std::uint32_t& t : all) {
+  for (std::uint32_t& sample : all) {
     const std::uint64_t t0 = nexus_bench::tick_start();
-    const std::uint64_t t1 = nexus_bench::tick_stop();
-    t = static_cast<std::uint32_t>(
-        std::min<std::uint64_t>(t1 - t0, 0xFFFFFFFFu));
+    sample = ticks(t0, nexus_bench::tick_stop());
   }
-  const std::uint32_t p50 = percentile(all, 0.5);
-  const std::uint32_t p999 = percentile(all, 0.999);
-  std::size_t slow = 0;
-  std::size_t over_4096 = 0;
-  for (const std::uint32_t t : all) {
-    slow += t > 2 * p50 ? 1 : 0;
-    over_4096 += t > 4096 ? 1 : 0;
-  }
+  const tail t(all);
   std::printf(
       "| timer only | - | %u | %u | %u | %u | %.2f | %zu | %zu | - | - "
       "| - | - |\n",
-      p50, percentile(all, 0.99), p999,
-      *std::max_element(all.begin(), all.end()),
-      static_cast<double>(p999) / static_cast<double>(p50), slow, over_4096);
+      t.p50, t.p99, t.p999, t.max, t.ratio(), t.slow, t.over_4096);
 }
 
 }  // namespace
