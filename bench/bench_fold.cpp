@@ -30,13 +30,8 @@ namespace {
 
 using u64 = std::uint64_t;
 using ordered_list = nexus::slab_list<u64, nexus::insertion_order>;
+using nexus_bench::hash_op;
 using nexus_bench::scramble;
-
-struct hash_op {
-  u64 operator()(u64 acc, u64 x) const noexcept {
-    return acc + scramble(scramble(x));
-  }
-};
 
 // Pseudo-random values, built once per size and shared.
 const std::vector<u64>& values(std::size_t n) {
@@ -77,6 +72,13 @@ u64 prefetching_fold(const std::vector<u64>& v, Op op) {
   return acc;
 }
 
+// What every fold of values(n) with `Op` must return.
+template <class Op>
+u64 expected_fold(std::size_t n) {
+  const std::vector<u64>& v = values(n);
+  return std::accumulate(v.begin(), v.end(), u64{0}, Op{});
+}
+
 void set_counters(benchmark::State& st, std::size_t n) {
   const auto elems =
       static_cast<double>(n) * static_cast<double>(st.iterations());
@@ -99,7 +101,7 @@ template <class Op>
 void vector_prefetching_loop(benchmark::State& st) {
   const auto n = static_cast<std::size_t>(st.range(0));
   const std::vector<u64>& v = values(n);
-  const u64 expect = std::accumulate(v.begin(), v.end(), u64{0}, Op{});
+  const u64 expect = expected_fold<Op>(n);
   for (auto _ : st) {
     const u64 got = prefetching_fold(v, Op{});
     if (got != expect) {
@@ -115,8 +117,7 @@ template <class Op>
 void ordered_list_fold_left(benchmark::State& st) {
   const auto n = static_cast<std::size_t>(st.range(0));
   const ordered_list& l = list_of(n);
-  const std::vector<u64>& v = values(n);
-  const u64 expect = std::accumulate(v.begin(), v.end(), u64{0}, Op{});
+  const u64 expect = expected_fold<Op>(n);
   for (auto _ : st) {
     const u64 got = l.fold_left(u64{0}, Op{});
     if (got != expect) {

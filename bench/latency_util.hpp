@@ -33,6 +33,17 @@ constexpr std::uint64_t scramble(std::uint64_t x) noexcept {
   return x;
 }
 
+// The op of the compute-bound folds (ordered_list_latency, bench_fold): two
+// rounds of splitmix64's finalizer per element, ~10 dependent ALU ops. A sum
+// over 80 MB is limited by memory bandwidth, which two threads of this VM
+// cannot double; a fold whose op does real work per element (hashing,
+// parsing, scoring) is what parallelism is for.
+struct hash_op {
+  std::uint64_t operator()(std::uint64_t acc, std::uint64_t x) const noexcept {
+    return acc + scramble(scramble(x));
+  }
+};
+
 // Heap bytes handed out by glibc malloc (small chunks + mmapped chunks);
 // 0 where unknown, so bytes/element of heap contenders then reads as 0.
 inline std::size_t heap_in_use() noexcept {

@@ -73,6 +73,7 @@ namespace {
 using u64 = std::uint64_t;
 using nexus_bench::clock_type;
 using nexus_bench::common_args;
+using nexus_bench::hash_op;
 using nexus_bench::heap_in_use;
 using nexus_bench::scramble;
 using nexus_bench::seconds_since;
@@ -147,17 +148,6 @@ constexpr u64 hash_step(u64 h, u64 x) noexcept { return h * 1000003u + x; }
 
 // Fold timings per round (see time_folds).
 constexpr int kFoldSamples = 5;
-
-// The op of the compute-bound fold: two rounds of splitmix64's finalizer per
-// element (~10 dependent ALU ops). A sum over 80 MB is limited by memory
-// bandwidth, which two threads of this VM cannot double (see the std::vector
-// control); a fold whose op does real work per element (hashing, parsing,
-// scoring) is what parallelism is for.
-struct hash_op {
-  u64 operator()(u64 acc, u64 x) const noexcept {
-    return acc + scramble(scramble(x));
-  }
-};
 
 // ---------------------------------------------------------------- results
 
